@@ -1,0 +1,72 @@
+"""The backend interface: how the fmin loop hands trials out and gets outcomes back.
+
+A backend evaluates trials; it never suggests, never records and never decides when to stop.
+The driver (``sparktune._driver``) calls ``submit`` with ready-to-run tasks whenever it has free
+slots, ``wait`` to collect finished outcomes, ``cancel`` to stop trials (timeouts, early stop,
+Ctrl-C) and ``close`` once at the end (always, also after an error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+# Outcome states, from the backend's point of view.
+OK = "ok"  # the objective returned (result["status"] may still be "fail")
+ERROR = "error"  # the objective raised, or its result was invalid, or the worker died for good
+CANCELLED = "cancelled"  # cancelled by the driver (timeout, early stop, interrupt)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One trial to evaluate: its id and the params the objective receives."""
+
+    tid: int
+    params: Any  # the evaluated space: what the user's objective is called with
+    vals: dict[str, Any] = field(default_factory=dict)  # label -> value (for pass_expr_memo_ctrl)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back for one trial. Plain data: it crosses the driver/executor boundary.
+
+    Attributes:
+        tid: the trial id.
+        state: OK, ERROR or CANCELLED.
+        result: for OK, the normalised result dict (``loss`` float or absent, ``status``, and the
+            objective's extra keys).
+        error: for ERROR/CANCELLED, ``(exception type name, message)``.
+        traceback: traceback text for ERROR, else None.
+        start, end: wall-clock times (seconds since the epoch) of the evaluation.
+        attempts: how many times the trial was started (retries after worker deaths).
+        exception: in-process backends only: the exception object itself, so that fmin can
+            re-raise it when ``catch_eval_exceptions=False``. Never pickled across processes.
+    """
+
+    tid: int
+    state: str
+    result: dict[str, Any] | None = None
+    error: tuple[str, str] | None = None
+    traceback: str | None = None
+    start: float | None = None
+    end: float | None = None
+    attempts: int = 1
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+
+
+class Backend(Protocol):
+    """Evaluates trials. ``parallelism`` is the most tasks it runs at once."""
+
+    parallelism: int
+
+    def submit(self, tasks: Sequence[Task]) -> None:
+        """Start evaluating ``tasks`` (never more than the free slots the driver computed)."""
+
+    def wait(self, timeout: float | None) -> list[Outcome]:
+        """Block until at least one outcome is ready or ``timeout`` seconds pass; return all ready."""
+
+    def cancel(self, tids: Sequence[int]) -> None:
+        """Cancel these running trials; their outcomes come back from ``wait`` as CANCELLED."""
+
+    def close(self) -> None:
+        """Cancel whatever still runs and free resources. Called exactly once."""

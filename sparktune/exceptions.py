@@ -1,0 +1,42 @@
+"""Exceptions, named as in ``hyperopt.exceptions``."""
+
+from __future__ import annotations
+
+
+class BadSearchSpace(ValueError):
+    """The search space breaks a rule (the message names the label, the rule and the value)."""
+
+
+class DuplicateLabel(BadSearchSpace):
+    """Two different expressions in one space share a label."""
+
+
+class InvalidTrial(ValueError):
+    """A trial document or point does not match the search space."""
+
+
+class InvalidResultStatus(ValueError):
+    """The objective returned a status that is not one of ``STATUS_STRINGS``."""
+
+
+class InvalidLoss(ValueError):
+    """The objective returned a loss that is not a real, non-NaN number."""
+
+
+class AllTrialsFailed(Exception):
+    """No trial finished with status 'ok', so there is no best trial."""
+
+
+class InvalidAnnotatedParameter(ValueError):
+    """``space="annotated"`` was used but a parameter of the objective has no hp annotation."""
+
+
+__all__ = [
+    "AllTrialsFailed",
+    "BadSearchSpace",
+    "DuplicateLabel",
+    "InvalidAnnotatedParameter",
+    "InvalidLoss",
+    "InvalidResultStatus",
+    "InvalidTrial",
+]
