@@ -96,12 +96,12 @@ class SearchSpace:
             mask[:, j] = m
         return mask
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` rows drawn from the prior; inactive labels are NaN."""
+    def sample(self, rng: np.random.Generator, n: int, *, mask: bool = True) -> np.ndarray:
+        """``n`` rows drawn from the prior; inactive labels are NaN (every label drawn if not ``mask``)."""
         X = np.empty((n, self.n_dims))
         for j, dist in enumerate(self.dists):
             X[:, j] = dist.sample(rng, n)
-        return self.mask_inactive(X)
+        return self.mask_inactive(X) if mask else X
 
     def mask_inactive(self, X: np.ndarray) -> np.ndarray:
         """Set the inactive labels of each row to NaN (in place) and return ``X``."""

@@ -142,3 +142,49 @@ def resolve_algo(algo: Any) -> tuple[Propose, dict[str, Any]]:
     if unknown:
         raise TypeError(f"algo: unknown option(s) {sorted(unknown)}; {getattr(fn, '__module__', '')} accepts {sorted(defaults)}")
     return propose, {**defaults, **options}
+
+
+def is_finite_discrete(space: SearchSpace) -> bool:
+    """True when every label takes finitely many values (choices, randint, bounded q-uniforms)."""
+    from sparktune._distributions import Categorical, RandInt, Uniform
+
+    return all(isinstance(d, (Categorical, RandInt)) or (isinstance(d, Uniform) and d.q is not None) for d in space.dists)
+
+
+def seen_keys(history: History) -> set[bytes]:
+    """Byte keys of every configuration already tried or running (NaN marks inactive labels)."""
+    keys: set[bytes] = set()
+    for arr in (history.X, history.X_pending, history.X_failed):
+        if len(arr):
+            a = np.ascontiguousarray(np.where(np.isnan(arr), np.nan, arr))
+            keys.update(a[i].tobytes() for i in range(len(a)))
+    return keys
+
+
+def replace_seen(
+    rows: np.ndarray,
+    seen: set[bytes],
+    draw: Callable[[int], np.ndarray],
+    *,
+    tries: int = 256,
+) -> np.ndarray:
+    """Replace rows that were seen before (or repeat an earlier row) by fresh unseen draws.
+
+    ``draw(k)`` returns ``k`` candidate rows. A row keeps its duplicate value only when ``tries``
+    candidates hold no unseen configuration (the space is, for practical purposes, exhausted).
+    """
+    out = rows.copy()
+    seen = set(seen)
+    for i in range(len(out)):
+        key = out[i].tobytes()
+        if key not in seen:
+            seen.add(key)
+            continue
+        cands = draw(tries)
+        for c in cands:
+            ck = c.tobytes()
+            if ck not in seen:
+                out[i] = c
+                seen.add(ck)
+                break
+    return out

@@ -1,0 +1,74 @@
+"""sparktune: hyperopt-compatible hyperparameter tuning with a Spark engine.
+
+Code written for hyperopt runs after replacing ``hyperopt`` with ``sparktune`` in its imports::
+
+    from sparktune import fmin, hp, tpe, STATUS_OK, Trials
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sparktune import anneal, early_stop, exceptions, hp, pyll, rand, tpe
+# Import the module sparktune.fmin first, then bind the function to the name (as hyperopt does), so
+# that `from sparktune.fmin import ...` later cannot replace the function with the module.
+from sparktune.fmin import fmin, generate_trials_to_calculate  # isort: skip
+from sparktune._space import space_eval
+from sparktune._trials import Trial, Trials
+from sparktune.base import (
+    JOB_STATE_CANCEL,
+    JOB_STATE_DONE,
+    JOB_STATE_ERROR,
+    JOB_STATE_NEW,
+    JOB_STATE_RUNNING,
+    STATUS_FAIL,
+    STATUS_NEW,
+    STATUS_OK,
+    STATUS_RUNNING,
+    STATUS_STRINGS,
+    STATUS_SUSPENDED,
+)
+from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # SparkTrials needs pyspark only when used: `import sparktune` works without it.
+    if name == "SparkTrials":
+        from sparktune.spark import SparkTrials
+
+        return SparkTrials
+    raise AttributeError(f"module 'sparktune' has no attribute {name!r}")
+
+
+__all__ = [
+    "AllTrialsFailed",
+    "DuplicateLabel",
+    "InvalidLoss",
+    "JOB_STATE_CANCEL",
+    "JOB_STATE_DONE",
+    "JOB_STATE_ERROR",
+    "JOB_STATE_NEW",
+    "JOB_STATE_RUNNING",
+    "STATUS_FAIL",
+    "STATUS_NEW",
+    "STATUS_OK",
+    "STATUS_RUNNING",
+    "STATUS_STRINGS",
+    "STATUS_SUSPENDED",
+    "SparkTrials",
+    "Trial",
+    "Trials",
+    "anneal",
+    "early_stop",
+    "exceptions",
+    "fmin",
+    "generate_trials_to_calculate",
+    "hp",
+    "pyll",
+    "rand",
+    "space_eval",
+    "tpe",
+    "__version__",
+]

@@ -1,0 +1,398 @@
+"""Trial records and the ``Trials`` store, with hyperopt-shaped views.
+
+A ``Trial`` is an immutable record. ``Trials`` keeps them in tid order and derives hyperopt's
+documents (``trials.trials``, ``results``, ``losses()``...) from them, and keeps the suggester's
+``History`` as numpy arrays that grow as trials finish (no pass over the whole history per
+suggestion).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from sparktune._space import SearchSpace
+from sparktune._suggest import GrowingRows, GrowingVector, History
+from sparktune.base import (
+    JOB_STATE_CANCEL,
+    JOB_STATE_DONE,
+    JOB_STATE_ERROR,
+    JOB_STATE_NEW,
+    JOB_STATE_RUNNING,
+    JOB_VALID_STATES,
+    STATUS_FAIL,
+    STATUS_NEW,
+    STATUS_OK,
+    STATUS_RUNNING,
+)
+from sparktune.exceptions import AllTrialsFailed, InvalidTrial
+
+FINAL_STATES = (JOB_STATE_DONE, JOB_STATE_ERROR, JOB_STATE_CANCEL)
+
+
+def utcnow() -> _dt.datetime:
+    """hyperopt's ``coarse_utcnow``: naive UTC time, millisecond precision."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial, as recorded.
+
+    Attributes:
+        tid: trial id, unique within a ``Trials``.
+        state: one of ``JOB_STATE_*``.
+        vals: label -> value of the labels active in this trial (option index for choices).
+        result: the normalised result dict (``{"status": "new"}`` until the trial finishes).
+        error: ``(exception type name, message)`` when the objective raised or was cancelled.
+        traceback: the traceback text when the objective raised.
+        book_time, refresh_time: when the trial started and when it was last updated (UTC).
+        attempts: how many times it was started (retries after worker deaths).
+    """
+
+    tid: int
+    state: int
+    vals: Mapping[str, int | float]
+    result: Mapping[str, Any] = field(default_factory=lambda: {"status": STATUS_NEW})
+    error: tuple[str, str] | None = None
+    traceback: str | None = None
+    book_time: _dt.datetime | None = None
+    refresh_time: _dt.datetime | None = None
+    attempts: int = 0
+
+    @property
+    def loss(self) -> float | None:
+        """The loss when the trial finished with status ok, else None."""
+        if self.state == JOB_STATE_DONE and self.result.get("status") == STATUS_OK:
+            loss = self.result.get("loss")
+            return None if loss is None else float(loss)
+        return None
+
+    def to_doc(self, labels: Sequence[str] = ()) -> dict[str, Any]:
+        """hyperopt's trial document (``misc.vals`` as 1-element lists, ``[]`` when inactive)."""
+        all_labels = list(labels) or list(self.vals)
+        misc: dict[str, Any] = {
+            "tid": self.tid,
+            "cmd": ("domain_attachment", "FMinIter_Domain"),
+            "workdir": None,
+            "idxs": {k: ([self.tid] if k in self.vals else []) for k in all_labels},
+            "vals": {k: ([self.vals[k]] if k in self.vals else []) for k in all_labels},
+        }
+        if self.error is not None:
+            misc["error"] = self.error
+        if self.traceback is not None:
+            misc["traceback"] = self.traceback
+        return {
+            "state": self.state,
+            "tid": self.tid,
+            "spec": None,
+            "result": dict(self.result),
+            "misc": misc,
+            "exp_key": None,
+            "owner": None,
+            "version": 0,
+            "book_time": self.book_time,
+            "refresh_time": self.refresh_time,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Trial:
+        """A record from a hyperopt-shaped trial document."""
+        try:
+            misc = doc["misc"]
+            vals = {k: v[0] for k, v in misc["vals"].items() if len(v) > 0}
+            return cls(
+                tid=int(doc["tid"]),
+                state=int(doc.get("state", JOB_STATE_NEW)),
+                vals=vals,
+                result=dict(doc.get("result") or {"status": STATUS_NEW}),
+                error=tuple(misc["error"]) if misc.get("error") else None,  # type: ignore[arg-type]
+                traceback=misc.get("traceback"),
+                book_time=doc.get("book_time"),
+                refresh_time=doc.get("refresh_time"),
+            )
+        except (KeyError, TypeError, IndexError, ValueError) as exc:
+            raise InvalidTrial(f"not a trial document ({type(exc).__name__}: {exc}): {doc!r}") from None
+
+
+class _HistoryCache:
+    """The suggester's arrays for one space, appended to as trials reach a final state."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.labels = space.labels
+        self.X = GrowingRows(space.n_dims)
+        self.y = GrowingVector()
+        self.X_failed = GrowingRows(space.n_dims)
+        self.cursor = 0  # position in Trials._finished already appended
+
+
+class Trials:
+    """All trials of a study, in tid order, with hyperopt's views.
+
+    As in hyperopt, ``trials``, ``len()``, ``results``, ``losses()`` and ``statuses()`` cover the
+    trials that are new, running or done (the objective returned, with status ok or fail).
+    ``all_trials`` also holds trials whose objective raised (``misc["error"]`` and
+    ``misc["traceback"]``) and trials that were cancelled.
+    """
+
+    asynchronous = False
+
+    def __init__(self, exp_key: Any = None, refresh: bool = True) -> None:
+        self._exp_key = exp_key
+        self._records: dict[int, Trial] = {}
+        self._docs: dict[int, dict[str, Any]] = {}
+        self._finished: list[int] = []  # tids in the order they reached a final state
+        self._labels: tuple[str, ...] = ()
+        self._hist: _HistoryCache | None = None
+        self.attachments: dict[str, Any] = {}
+
+    # -- recording (used by the fmin loop) ----------------------------------------------------
+
+    def _set_labels(self, labels: Sequence[str]) -> None:
+        if tuple(labels) != self._labels:
+            self._labels = tuple(labels)
+            self._docs.clear()
+
+    def _put(self, trial: Trial) -> None:
+        prev = self._records.get(trial.tid)
+        self._records[trial.tid] = trial
+        self._docs.pop(trial.tid, None)
+        if trial.state in FINAL_STATES and (prev is None or prev.state not in FINAL_STATES):
+            self._finished.append(trial.tid)
+
+    def _update(self, tid: int, **changes: Any) -> Trial:
+        trial = dataclasses.replace(self._records[tid], **changes)
+        self._put(trial)
+        return trial
+
+    def _records_in_order(self) -> list[Trial]:
+        return [self._records[t] for t in sorted(self._records)]
+
+    def _history(self, space: SearchSpace) -> History:
+        """The suggester's view: finished ok / failed rows, plus the pending ones."""
+        h = self._hist
+        if h is None or h.labels != space.labels:
+            h = self._hist = _HistoryCache(space)
+        for tid in self._finished[h.cursor :]:
+            trial = self._records[tid]
+            if trial.state == JOB_STATE_CANCEL:
+                continue
+            row = space.vals_to_row(trial.vals, what=f"trial {tid}")
+            loss = trial.loss
+            if loss is not None and not math.isnan(loss):
+                h.X.append(row)
+                h.y.append(loss)
+            else:
+                h.X_failed.append(row)
+        h.cursor = len(self._finished)
+        pending = [
+            space.vals_to_row(t.vals, what=f"trial {t.tid}")
+            for t in self._records.values()
+            if t.state in (JOB_STATE_NEW, JOB_STATE_RUNNING)
+        ]
+        X_pending = np.array(pending) if pending else np.empty((0, space.n_dims))
+        return History(X=h.X.view(), y=h.y.view(), X_pending=X_pending, X_failed=h.X_failed.view())
+
+    # -- hyperopt's document API ---------------------------------------------------------------
+
+    def _doc(self, tid: int) -> dict[str, Any]:
+        doc = self._docs.get(tid)
+        if doc is None:
+            doc = self._docs[tid] = self._records[tid].to_doc(self._labels)
+            doc["exp_key"] = self._exp_key
+        return doc
+
+    @property
+    def _dynamic_trials(self) -> list[dict[str, Any]]:
+        return [self._doc(t) for t in sorted(self._records)]
+
+    @property
+    def _trials(self) -> list[dict[str, Any]]:
+        return self.trials
+
+    @property
+    def trials(self) -> list[dict[str, Any]]:
+        """Documents of the trials that are new, running or done (hyperopt's ``trials``)."""
+        return [self._doc(t) for t in sorted(self._records) if self._records[t].state in JOB_VALID_STATES]
+
+    @property
+    def all_trials(self) -> list[dict[str, Any]]:
+        """Documents of every trial, including those that raised or were cancelled."""
+        return self._dynamic_trials
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.trials)
+
+    def __len__(self) -> int:
+        return sum(1 for t in self._records.values() if t.state in JOB_VALID_STATES)
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.trials[item]
+
+    def refresh(self) -> None:
+        """No-op: views are always current (kept for hyperopt compatibility)."""
+
+    def view(self, exp_key: Any = None, refresh: bool = True) -> Trials:
+        return self
+
+    @property
+    def tids(self) -> list[int]:
+        return [d["tid"] for d in self.trials]
+
+    @property
+    def specs(self) -> list[Any]:
+        return [d["spec"] for d in self.trials]
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return [d["result"] for d in self.trials]
+
+    @property
+    def miscs(self) -> list[dict[str, Any]]:
+        return [d["misc"] for d in self.trials]
+
+    @property
+    def idxs_vals(self) -> tuple[dict[str, list[int]], dict[str, list[Any]]]:
+        idxs: dict[str, list[int]] = {}
+        vals: dict[str, list[Any]] = {}
+        for doc in self.trials:
+            for k, v in doc["misc"]["vals"].items():
+                idxs.setdefault(k, [])
+                vals.setdefault(k, [])
+                if v:
+                    idxs[k].append(doc["tid"])
+                    vals[k].append(v[0])
+        return idxs, vals
+
+    @property
+    def idxs(self) -> dict[str, list[int]]:
+        return self.idxs_vals[0]
+
+    @property
+    def vals(self) -> dict[str, list[Any]]:
+        return self.idxs_vals[1]
+
+    def losses(self, bandit: Any = None) -> list[float | None]:
+        return [r.get("loss") for r in self.results]
+
+    def statuses(self, bandit: Any = None) -> list[str | None]:
+        return [r.get("status") for r in self.results]
+
+    @property
+    def best_trial(self) -> dict[str, Any]:
+        """The document of the finished trial with status ok and the lowest loss.
+
+        Raises:
+            AllTrialsFailed: no trial finished with status ok.
+        """
+        best: Trial | None = None
+        for trial in self._records.values():
+            loss = trial.loss
+            if loss is None or math.isnan(loss):
+                continue
+            if best is None or loss < best.loss or (loss == best.loss and trial.tid < best.tid):  # type: ignore[operator]
+                best = trial
+        if best is None:
+            raise AllTrialsFailed(
+                f"no trial finished with status 'ok' ({len(self._records)} trial(s) recorded); "
+                "see trials.all_trials for their errors"
+            )
+        return self._doc(best.tid)
+
+    @property
+    def argmin(self) -> dict[str, int | float]:
+        """The best trial's values, label -> value (option index for choices)."""
+        return {k: v[0] for k, v in self.best_trial["misc"]["vals"].items() if v}
+
+    def average_best_error(self, bandit: Any = None) -> float:
+        """The best ok loss (hyperopt's version also weighs loss variances; none are recorded here)."""
+        return float(self.best_trial["result"]["loss"])
+
+    def count_by_state_synced(self, arg: Any, trials: Any = None) -> int:
+        states = set(arg) if isinstance(arg, (list, tuple, set)) else {arg}
+        return sum(1 for t in self._records.values() if t.state in states)
+
+    count_by_state_unsynced = count_by_state_synced
+
+    # -- inserting trials (hyperopt API; used by generate_trials_to_calculate) ----------------
+
+    def new_trial_ids(self, n: int) -> list[int]:
+        start = max(self._records, default=-1) + 1
+        start = max(start, getattr(self, "_next_tid", 0))
+        self._next_tid = start + n
+        return list(range(start, start + n))
+
+    def new_trial_docs(
+        self, tids: Sequence[int], specs: Sequence[Any], results: Sequence[Any], miscs: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        docs = []
+        for tid, spec, result, misc in zip(tids, specs, results, miscs):
+            doc = {
+                "state": JOB_STATE_NEW,
+                "tid": tid,
+                "spec": spec,
+                "result": result,
+                "misc": misc,
+                "exp_key": self._exp_key,
+                "owner": None,
+                "version": 0,
+                "book_time": None,
+                "refresh_time": None,
+            }
+            docs.append(doc)
+        return docs
+
+    def new_trial_docs_from_rows(self, tids: Sequence[int], space: SearchSpace, rows: np.ndarray) -> list[dict[str, Any]]:
+        docs = []
+        for tid, row in zip(tids, rows):
+            trial = Trial(tid=tid, state=JOB_STATE_NEW, vals=space.row_to_vals(row))
+            docs.append(trial.to_doc(space.labels))
+        return docs
+
+    def insert_trial_doc(self, doc: Mapping[str, Any]) -> int:
+        trial = Trial.from_doc(doc)
+        if trial.tid in self._records:
+            raise InvalidTrial(f"a trial with tid {trial.tid} is already recorded")
+        self._put(trial)
+        return trial.tid
+
+    def insert_trial_docs(self, docs: Sequence[Mapping[str, Any]]) -> list[int]:
+        return [self.insert_trial_doc(d) for d in docs]
+
+    def delete_all(self) -> None:
+        self.__init__(exp_key=self._exp_key)  # type: ignore[misc]
+
+    def trial_attachments(self, trial: Mapping[str, Any]) -> dict[str, Any]:
+        return self.attachments.setdefault(f"ATTACH::{trial['tid']}", {})
+
+    def fmin(self, fn: Any, space: Any, algo: Any = None, max_evals: int | None = None, **kwargs: Any) -> Any:
+        """``fmin`` on this store (hyperopt's ``Trials.fmin``)."""
+        from sparktune._driver import fmin
+
+        kwargs.pop("allow_trials_fmin", None)
+        return fmin(fn, space, algo=algo, max_evals=max_evals, trials=self, **kwargs)
+
+    # -- pickling: the doc cache and the history arrays are derived state ----------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_docs"] = {}
+        state["_hist"] = None
+        return state
+
+
+STATES_BY_NAME = {
+    "new": JOB_STATE_NEW,
+    "running": JOB_STATE_RUNNING,
+    "done": JOB_STATE_DONE,
+    "error": JOB_STATE_ERROR,
+    "cancel": JOB_STATE_CANCEL,
+}
+
+__all__ = ["Trial", "Trials", "utcnow", "STATUS_FAIL", "STATUS_RUNNING"]
