@@ -1,0 +1,397 @@
+"""The TPE proposal: split, weights, conditional groups, candidate scoring, constant liar, duplicates.
+
+Notation follows Watanabe (2023), "Tree-Structured Parzen Estimator: Understanding Its Algorithm
+Components and Their Roles for Better Empirical Performance", arXiv 2304.11127, and Bergstra et
+al. (2011), "Algorithms for Hyper-Parameter Optimization" (NeurIPS).
+
+1. Split the observations ``D`` into the ``n_good`` best, ``D^(l)``, and the rest, ``D^(g)``
+   (Watanabe eq. 2; ``n_good = min(ceil(gamma * N), 25)``, the "linear" split of sec. 3.1, or
+   ``min(ceil(gamma * sqrt(N)), 25)``, hyperopt's "sqrt" split).
+2. Fit ``l(x) = p(x | D^(l))`` and ``g(x) = p(x | D^(g))``, Parzen estimators with a prior kernel
+   (eq. 4), weights from linear forgetting (sec. 3.2, hyperopt's ramp) and multivariate kernels.
+3. Draw ``n_EI_candidates`` candidates from ``l`` and return the one maximising ``l(x) / g(x)``,
+   which is monotone in expected improvement (Bergstra et al. 2011, eq. 3-4; Watanabe eq. 3).
+
+Conditional spaces: the columns that are active under the same conditions form a *group* with its
+own joint model, fitted on the trials where the group is active, split on those trials' losses
+(as Optuna's ``group=True``). Groups are proposed in dependency order, so a nested group is only
+proposed once the choices that activate it are set.
+
+Parallel runs: with ``constant_liar`` the running trials and the members of the batch already
+proposed join ``D^(g)`` (a "bad" lie), so concurrent proposals move apart (Optuna's constant
+liar; Watanabe sec. 3.5). Failed trials always join ``D^(g)``.
+
+Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
+batch) is proposed while an unseen one remains.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sparktune._space import Condition, SearchSpace
+from sparktune._tpe._columns import (
+    CategoricalColumns,
+    Encoder,
+    NumericColumns,
+    categorical_columns,
+    numeric_columns,
+)
+from sparktune._tpe._parzen import Parzen, bandwidths
+
+logger = logging.getLogger("sparktune.tpe")
+
+# Hyperopt and Optuna both cap the good set at 25 observations.
+MAX_GOOD = 25
+# Enumerate a fully discrete space to find an unseen configuration only up to this many cells.
+_MAX_ENUMERATE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Options:
+    """Validated TPE options (see ``sparktune.tpe.suggest`` for their meaning)."""
+
+    n_startup_jobs: int
+    gamma: float
+    n_EI_candidates: int
+    prior_weight: float
+    linear_forgetting: int | None
+    multivariate: bool
+    constant_liar: bool
+    split: str
+    bandwidth_factor: float
+    min_bandwidth_factor: float | None
+
+    @classmethod
+    def from_kwargs(cls, **opts: Any) -> Options:
+        def integer(name: str, low: int) -> int:
+            v = opts[name]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ValueError(f"tpe option `{name}` must be an integer >= {low}, got {name}={v!r}")
+            return int(v)
+
+        def number(name: str, low: float, high: float, low_open: bool = True) -> float:
+            v = opts[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise TypeError(f"tpe option `{name}` must be a number, got {name}={v!r}")
+            v = float(v)
+            ok = (v > low if low_open else v >= low) and v <= high
+            if not ok:
+                raise ValueError(
+                    f"tpe option `{name}` must be in {'(' if low_open else '['}{low}, {high}], got {name}={v!r}"
+                )
+            return v
+
+        lf = opts["linear_forgetting"]
+        if lf is not None:
+            lf = integer("linear_forgetting", 1)
+        split = opts["split"]
+        if split not in ("linear", "sqrt"):
+            raise ValueError(f"tpe option `split` must be 'linear' or 'sqrt', got split={split!r}")
+        mbf = opts["min_bandwidth_factor"]
+        if mbf is not None:
+            mbf = number("min_bandwidth_factor", 0.0, 1.0)
+        return cls(
+            n_startup_jobs=integer("n_startup_jobs", 0),
+            gamma=number("gamma", 0.0, 1.0 if split == "linear" else math.inf),
+            n_EI_candidates=integer("n_EI_candidates", 1),
+            prior_weight=number("prior_weight", 0.0, math.inf),
+            linear_forgetting=lf,
+            multivariate=bool(opts["multivariate"]),
+            constant_liar=bool(opts["constant_liar"]),
+            split=split,
+            bandwidth_factor=number("bandwidth_factor", 0.0, math.inf),
+            min_bandwidth_factor=mbf,
+        )
+
+
+# -- compiled per space -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """Columns modelled jointly. Value arrays of the group hold ``num.cols`` then ``cat.cols``."""
+
+    num: NumericColumns
+    cat: CategoricalColumns
+    cols: np.ndarray
+    conditions: tuple[Condition, ...]
+    key_col: int
+
+    def active(self, row: np.ndarray) -> bool:
+        return any(all(row[c] == i for c, i in cond) for cond in self.conditions)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    groups: tuple[Group, ...]
+    encoder: Encoder
+
+
+_MODELS: weakref.WeakKeyDictionary[SearchSpace, dict[bool, Model]] = weakref.WeakKeyDictionary()
+
+
+def compile_model(space: SearchSpace, multivariate: bool) -> Model:
+    """Groups (in dependency order) and the duplicate encoder of ``space``; cached per space."""
+    per_space = _MODELS.setdefault(space, {})
+    model = per_space.get(multivariate)
+    if model is not None:
+        return model
+    num_all = numeric_columns(space)
+    cat_all = categorical_columns(space)
+    keys: dict[Any, list[int]] = {}
+    for j, conds in enumerate(space.conditions):
+        key: Any = tuple(sorted(conds)) if multivariate else j
+        keys.setdefault(key, []).append(j)
+    pending = [(tuple(sorted(space.conditions[cols[0]])), cols) for cols in keys.values()]
+    ordered: list[Group] = []
+    done: set[int] = set()
+    while pending:
+        progressed = False
+        for item in list(pending):
+            conds, cols = item
+            needed = {c for cond in conds for c, _ in cond}
+            if needed <= done:
+                colset = np.array(cols)
+                ordered.append(
+                    Group(
+                        num=num_all.subset(np.isin(num_all.cols, colset)),
+                        cat=cat_all.subset(np.isin(cat_all.cols, colset)),
+                        cols=np.concatenate(
+                            [num_all.cols[np.isin(num_all.cols, colset)], cat_all.cols[np.isin(cat_all.cols, colset)]]
+                        ),
+                        conditions=conds,
+                        key_col=cols[0],
+                    )
+                )
+                done.update(cols)
+                pending.remove(item)
+                progressed = True
+        if not progressed:  # a cycle cannot come out of compile_space; keep going regardless
+            conds, cols = pending.pop(0)
+            done.update(cols)
+    model = Model(groups=tuple(ordered), encoder=Encoder(space))
+    per_space[multivariate] = model
+    return model
+
+
+# -- split and weights --------------------------------------------------------------------------
+
+
+def n_good(n: int, gamma: float, split: str) -> int:
+    """Size of the good set ``D^(l)`` among ``n`` observations (Watanabe eq. 2 / sec. 3.1)."""
+    if n == 0:
+        return 0
+    k = gamma * n if split == "linear" else gamma * math.sqrt(n)
+    return int(min(math.ceil(k), MAX_GOOD, n))
+
+
+def forgetting_weights(n: int, linear_forgetting: int | None) -> np.ndarray:
+    """Weights of ``n`` observations in trial order: 1 for the newest ``linear_forgetting``, a
+    linear ramp from ``1/n`` up to 1 for the older ones (hyperopt's and Optuna's default weights;
+    Watanabe sec. 3.2). ``None`` gives uniform weights."""
+    if linear_forgetting is None or n <= linear_forgetting:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, n - linear_forgetting), np.ones(linear_forgetting)])
+
+
+def split_good_bad(y: np.ndarray, gamma: float, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (in trial order) of the good and bad observations for losses ``y``."""
+    k = n_good(len(y), gamma, split)
+    if k == 0:
+        return np.empty(0, dtype=np.intp), np.arange(len(y))
+    # O(N) selection of the k best; ties at the threshold go to the earlier trial (stable order).
+    if k < len(y):
+        kth = np.partition(y, k - 1)[k - 1]
+        below = np.flatnonzero(y < kth)
+        at = np.flatnonzero(y == kth)[: k - len(below)]
+        is_good = np.zeros(len(y), dtype=bool)
+        is_good[below] = True
+        is_good[at] = True
+    else:
+        is_good = np.ones(len(y), dtype=bool)
+    return np.flatnonzero(is_good), np.flatnonzero(~is_good)
+
+
+# -- proposal -----------------------------------------------------------------------------------
+
+
+class _Proposer:
+    """State of one ``propose`` call: the history split per group, the good estimators, the lies."""
+
+    def __init__(
+        self, space: SearchSpace, model: Model, X: np.ndarray, y: np.ndarray, lies: np.ndarray, opts: Options
+    ) -> None:
+        self.space = space
+        self.model = model
+        self.opts = opts
+        self.X = X
+        self.y = np.where(np.isnan(y), np.inf, y)
+        self.lies = [lies]
+        self._good: dict[int, tuple[Parzen | None, np.ndarray, np.ndarray]] = {}
+
+    def _bandwidth(self, group: Group, n: int) -> np.ndarray:
+        return bandwidths(group.num, n, self.opts.bandwidth_factor, self.opts.min_bandwidth_factor)
+
+    def _parzen(self, group: Group, values: np.ndarray, weights: np.ndarray) -> Parzen:
+        return Parzen(
+            group.num, group.cat, values, weights, self.opts.prior_weight, self._bandwidth(group, len(values))
+        )
+
+    def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
+        """``(l, g)`` of group ``gi``; None when the group has no finished observation."""
+        if gi not in self._good:
+            rows = np.flatnonzero(~np.isnan(self.X[:, group.key_col]))
+            if len(rows) == 0:
+                self._good[gi] = (None, rows, rows)
+            else:
+                good, bad = split_good_bad(self.y[rows], self.opts.gamma, self.opts.split)
+                vals = self.X[np.ix_(rows[good], group.cols)]
+                lw = forgetting_weights(len(good), self.opts.linear_forgetting)
+                self._good[gi] = (self._parzen(group, vals, lw), rows, bad)
+        est_l, rows, bad = self._good[gi]
+        if est_l is None:
+            return None
+        lies = np.concatenate(self.lies) if len(self.lies) > 1 else self.lies[0]
+        lies = lies[~np.isnan(lies[:, group.key_col])] if len(lies) else lies
+        vals = np.concatenate([self.X[np.ix_(rows[bad], group.cols)], lies[:, group.cols]])
+        gw = np.concatenate([forgetting_weights(len(bad), self.opts.linear_forgetting), np.ones(len(lies))])
+        return est_l, self._parzen(group, vals, gw)
+
+    def best_of(self, est_l: Parzen, est_g: Parzen, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """``m`` candidates from ``l`` and their scores ``log l - log g`` (Bergstra eq. 4)."""
+        cand = est_l.sample(rng, m)
+        return cand, est_l.log_pdf(cand) - est_g.log_pdf(cand)
+
+    def row(self, rng: np.random.Generator, seen: np.ndarray | None) -> np.ndarray:
+        """One configuration. ``seen`` (sorted codes) filters candidates when one group covers the row."""
+        D = self.space.n_dims
+        row = np.full(D, np.nan)
+        single = seen is not None and len(self.model.groups) == 1 and len(self.model.groups[0].cols) == D
+        for gi, group in enumerate(self.model.groups):
+            if not group.active(row):
+                continue
+            est = self.estimators(gi, group)
+            if est is None:  # nothing observed in this branch yet: its prior
+                for j in group.cols:
+                    row[j] = self.space.dists[j].sample(rng, 1)[0]
+                continue
+            m = self.opts.n_EI_candidates
+            if not single:
+                cand, score = self.best_of(est[0], est[1], rng, m)
+                row[group.cols] = cand[int(np.argmax(score))]
+                continue
+            for _ in range(4):  # fully discrete single-group space: best candidate not yet seen
+                cand, score = self.best_of(est[0], est[1], rng, m)
+                full = np.full((len(cand), D), np.nan)
+                full[:, group.cols] = cand
+                fresh = ~_contains(seen, self.model.encoder.codes(full))
+                if fresh.any():
+                    score = np.where(fresh, score, -np.inf)
+                    row[group.cols] = cand[int(np.argmax(score))]
+                    break
+            else:
+                row[group.cols] = cand[int(np.argmax(score))]
+        return row
+
+
+def _contains(sorted_codes: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    if len(sorted_codes) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    pos = np.searchsorted(sorted_codes, codes)
+    pos = np.minimum(pos, len(sorted_codes) - 1)
+    return sorted_codes[pos] == codes
+
+
+def _unseen_prior(space: SearchSpace, enc: Encoder, seen: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """A configuration not in ``seen``: from the prior, else by enumerating the space; None if none."""
+    for size in (64, 256, 1024):
+        cand = space.sample(rng, size)
+        fresh = np.flatnonzero(~_contains(seen, enc.codes(cand)))
+        if len(fresh):
+            return cand[fresh[0]]
+    cells = 1
+    for n in enc.levels:
+        cells *= int(n)
+    if cells > _MAX_ENUMERATE:
+        return None
+    grids = np.meshgrid(*[enc.values(j) for j in range(space.n_dims)], indexing="ij")
+    allrows = space.mask_inactive(np.stack([g.ravel() for g in grids], axis=1))
+    codes = enc.codes(allrows)
+    fresh = np.flatnonzero(~_contains(seen, codes))
+    if len(fresh) == 0:
+        return None
+    return allrows[fresh[rng.integers(len(fresh))]]
+
+
+def propose_tpe(
+    space: SearchSpace,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_pending: np.ndarray,
+    X_failed: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    opts: Options,
+) -> np.ndarray:
+    """``n`` configurations (rows of values, NaN where inactive) proposed by TPE."""
+    D = space.n_dims
+    out = np.empty((n, D))
+    if n == 0:
+        return out
+    model = compile_model(space, opts.multivariate)
+    enc = model.encoder
+    seen: np.ndarray | None = None
+    if enc.finite:
+        seen = np.unique(enc.codes(np.concatenate([X, X_pending, X_failed])))
+
+    def remember(row: np.ndarray) -> None:
+        nonlocal seen
+        if seen is not None:
+            seen = np.union1d(seen, enc.codes(row[None, :]))
+
+    def is_seen(row: np.ndarray) -> bool:
+        return seen is not None and bool(_contains(seen, enc.codes(row[None, :]))[0])
+
+    if len(X) < max(opts.n_startup_jobs, 1):
+        logger.debug("tpe: %d finished trials < n_startup_jobs=%d: sampling the prior", len(X), opts.n_startup_jobs)
+        prior = space.sample(rng, n)
+        for i in range(n):
+            row = prior[i]
+            if is_seen(row):
+                row = _unseen_prior(space, enc, seen, rng)  # type: ignore[arg-type]
+                row = prior[i] if row is None else row
+            out[i] = row
+            remember(row)
+        return out
+
+    lies = X_failed
+    if opts.constant_liar and len(X_pending):
+        lies = np.concatenate([X_pending, X_failed])
+    proposer = _Proposer(space, model, X, y, lies, opts)
+    for i in range(n):
+        row = proposer.row(rng, seen)
+        if is_seen(row):
+            # A duplicate in a discrete space: lie that it is bad and try again, then fall back to
+            # an unseen configuration from the prior (or the enumeration of the space).
+            base = len(proposer.lies)
+            for _ in range(8):
+                proposer.lies.append(row[None, :])
+                row = proposer.row(rng, seen)
+                if not is_seen(row):
+                    break
+            del proposer.lies[base:]
+            if is_seen(row):
+                alt = _unseen_prior(space, enc, seen, rng)  # type: ignore[arg-type]
+                row = row if alt is None else alt
+        out[i] = space.mask_inactive(row[None, :])[0]
+        remember(out[i])
+        if opts.constant_liar and i + 1 < n:
+            proposer.lies.append(out[i][None, :])
+    return out
