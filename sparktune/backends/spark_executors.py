@@ -1,0 +1,567 @@
+"""Driver side of ``run_on="executors"``: trials evaluated in Spark Python workers.
+
+Transport "socket" (default whenever executors can reach this process): the backend starts
+``parallelism`` long-lived Spark jobs of one task each ("slots"). Each slot task connects back to
+a ``TrialServer`` on this process and pulls trials one at a time, so a trial starts as soon as a
+slot is free and Spark's job start is paid once per slot, not once per trial.
+
+Transport "jobs" (fallback, e.g. a remote Spark Connect server whose executors cannot reach the
+client): each trial is one Spark job of one task, started from a driver thread.
+
+Both dispatch through ``DataFrame.mapInArrow`` (classic and Connect alike) and tag every job, so
+``cancel``/``close`` can interrupt them. A worker that dies mid-trial (the connection drops, or
+the one-trial job fails) gets the trial retried up to ``max_retries`` times; after that it is an
+ERROR outcome that says why.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import hmac
+import io
+import logging
+import pickle
+import re
+import secrets
+import socket
+import sys
+import threading
+import time
+import types
+import uuid
+from typing import Any, Callable, Sequence
+
+import cloudpickle
+
+from sparktune import _spark_compat as compat
+from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task
+from sparktune.backends.spark_worker import (
+    OUTPUT_SCHEMA,
+    InlineConfig,
+    SlotConfig,
+    inline_main,
+    recv_frame,
+    send_frame,
+    slot_main,
+)
+
+logger = logging.getLogger(__name__)
+
+# A slot job that fails this many times in a row without ever connecting back means the
+# executors cannot run our worker (unreachable driver, sparktune missing on executors, ...).
+_MAX_SLOT_FAILURES = 3
+# After a cancel, how long the worker gets to exit by itself before its Spark job is interrupted.
+_CANCEL_GRACE_S = 1.0
+
+
+class ObjectiveNotPicklable(TypeError):
+    """The objective (or something it references) cannot be pickled to ship it to executors."""
+
+
+class SparkObjectInObjective(TypeError):
+    """The objective references a SparkSession/SparkContext/DataFrame but runs on executors."""
+
+
+class _CheckingPickler(cloudpickle.Pickler):
+    """cloudpickle, refusing Spark handles (they are useless, or worse, on an executor)."""
+
+    _spark_types: tuple[type, ...] = ()
+
+    def reducer_override(self, obj: Any) -> Any:
+        if self._spark_types and isinstance(obj, self._spark_types):
+            raise SparkObjectInObjective(
+                f"the objective references a {type(obj).__module__}.{type(obj).__name__}, which "
+                "cannot be used on a Spark executor. Objectives that use Spark (DataFrames, "
+                "MLlib) must run with SparkTrials(run_on='driver'); for run_on='executors' pass "
+                "plain data (e.g. df.toPandas() computed before fmin) instead"
+            )
+        return super().reducer_override(obj)
+
+
+def _referenced(fn: Any) -> list[tuple[str, Any]]:
+    """(description, object) pairs an objective drags along when pickled, for error messages."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(fn, functools.partial):
+        found += [(f"partial argument {i}", a) for i, a in enumerate(fn.args)]
+        found += [(f"partial keyword {k!r}", v) for k, v in fn.keywords.items()]
+        fn = fn.func
+    if isinstance(fn, types.MethodType):
+        found.append(("bound instance (self)", fn.__self__))
+        fn = fn.__func__
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return found + [("object", fn)]
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        try:
+            found.append((f"closure variable {name!r}", cell.cell_contents))
+        except ValueError:
+            pass
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    glb = getattr(fn, "__globals__", {})
+    found += [(f"global {n!r}", glb[n]) for n in sorted(names) if n in glb]
+    found += [(f"default argument {i}", d) for i, d in enumerate(getattr(fn, "__defaults__", None) or ())]
+    return found
+
+
+def dumps_objective(fn: Callable[..., Any], call: Any = None) -> bytes:
+    """Pickle ``(fn, call)`` once for the run, with errors that name the offending object.
+
+    Raises:
+        SparkObjectInObjective: the objective holds a Spark session, context or DataFrame.
+        ObjectiveNotPicklable: something it references cannot be pickled.
+    """
+
+    def dump(obj: Any) -> bytes:
+        buf = io.BytesIO()
+        pickler = _CheckingPickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler._spark_types = compat.spark_object_types()
+        pickler.dump(obj)
+        return buf.getvalue()
+
+    by_value = _modules_to_ship(fn)
+    for module in by_value:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return dump((fn, call))
+    except SparkObjectInObjective:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pickling raises many types
+        culprit = ""
+        for desc, obj in _referenced(fn):
+            try:
+                dump(obj)
+            except SparkObjectInObjective as inner:
+                raise SparkObjectInObjective(f"{desc} of the objective: {inner}") from exc
+            except Exception:  # noqa: BLE001
+                culprit = f" (the culprit is {desc}, a {type(obj).__module__}.{type(obj).__name__})"
+                break
+        name = getattr(fn, "__qualname__", type(fn).__name__)
+        raise ObjectiveNotPicklable(
+            f"the objective {name!r} cannot be pickled to send it to Spark executors{culprit}: "
+            f"{type(exc).__name__}: {exc}. Create such objects inside the objective, or use "
+            "SparkTrials(run_on='driver')"
+        ) from exc
+    finally:
+        for module in by_value:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def _modules_to_ship(fn: Any) -> list[types.ModuleType]:
+    """The objective's own module, when executors cannot be expected to import it.
+
+    cloudpickle pickles module-level functions by reference (module + name). That fails on
+    executors for a module of the user's project that is not installed there (a script's
+    helper module, a test module). Modules installed in site-packages, and sparktune itself,
+    stay by reference.
+    """
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    target = getattr(target, "__func__", target)
+    name = getattr(target, "__module__", None)
+    if not name or name == "__main__" or name.split(".")[0] in ("sparktune", "pyspark"):
+        return []
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None) or ""
+    if module is None or not path or any(p in path for p in ("site-packages", "dist-packages")):
+        return []
+    return [module]
+
+
+def summarize_exception(exc: BaseException) -> str:
+    """``Type: message`` with the most telling line of a long Spark/Python error text."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    telling = [ln for ln in lines if re.match(r"^[A-Za-z_.]*(Error|Exception|Exit)\b.*:", ln)]
+    line = telling[-1] if telling else (lines[0] if lines else "")
+    return f"{type(exc).__name__}: {line}"
+
+
+class _Conn:
+    """One connected slot worker."""
+
+    def __init__(self, sock: socket.socket, slot: int, pid: int) -> None:
+        self.sock = sock
+        self.slot = slot
+        self.pid = pid
+        self.tid: int | None = None
+        self.send_lock = threading.Lock()
+
+    def send(self, msg: Any) -> None:
+        with self.send_lock:
+            send_frame(self.sock, pickle.dumps(msg))
+
+
+class ExecutorBackend:
+    """Evaluates trials in Spark Python workers (see the module docstring).
+
+    Args:
+        session: the SparkSession (classic or Connect).
+        fn_payload: ``dumps_objective(fn, call)``.
+        parallelism: the most trials running at once (= slot jobs).
+        max_retries: re-runs of a trial whose Python worker died, before it is an ERROR.
+        transport: "socket", "jobs" or "auto" (socket when executors can reach this process).
+        resource_profile: a ``pyspark.resource.ResourceProfile`` for the trial tasks, or None.
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        fn_payload: bytes,
+        *,
+        parallelism: int,
+        max_retries: int = 1,
+        transport: str = "auto",
+        resource_profile: Any = None,
+    ) -> None:
+        self.parallelism = parallelism
+        self._spark = session
+        self._fn_payload = fn_payload
+        self._max_retries = max_retries
+        self._profile = resource_profile
+        self._run_id = uuid.uuid4().hex[:12]
+        self._lock = threading.Condition()
+        self._pending: collections.deque[Task] = collections.deque()
+        self._attempts: dict[int, int] = collections.defaultdict(int)
+        self._running: dict[int, Any] = {}  # tid -> _Conn (socket) or job tag (jobs)
+        self._cancelled: set[int] = set()
+        self._results: collections.deque[Outcome] = collections.deque()
+        self._closed = False
+        self._failure: str | None = None
+        self._slot_failures = 0
+        self._threads: list[threading.Thread] = []
+        self._slot_tags: dict[int, str] = {}
+        self._conns: set[_Conn] = set()
+        host = compat.callback_host(session) if transport in ("auto", "socket") else None
+        if transport == "socket" and host is None:
+            raise ValueError(
+                "transport='socket' needs executors that can reach this process, but no address "
+                "for them is known (remote Spark Connect); set SPARKTUNE_CALLBACK_HOST or use "
+                "transport='jobs'"
+            )
+        self.transport = "socket" if host is not None else "jobs"
+        self._server: socket.socket | None = None
+        if self.transport == "socket":
+            assert host is not None  # narrowed above; not input validation
+            self._token = secrets.token_bytes(32)
+            self._server = socket.create_server((host, 0))
+            self._address = (host, self._server.getsockname()[1])
+            self._start_thread(self._accept_loop, "sparktune-accept")
+        logger.info(
+            "executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism
+        )
+        for slot in range(parallelism):
+            target = self._slot_loop if self.transport == "socket" else self._job_loop
+            self._start_thread(functools.partial(target, slot), f"sparktune-slot-{slot}")
+
+    # -- Backend protocol ---------------------------------------------------------------------
+
+    def submit(self, tasks: Sequence[Task]) -> None:
+        """Queue ``tasks``; free slots pick them up at once."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("submit() after close()")
+            for task in tasks:
+                if self._failure is not None:
+                    self._results.append(self._failed(task, self._failure))
+                else:
+                    self._pending.append(task)
+            self._lock.notify_all()
+
+    def wait(self, timeout: float | None) -> list[Outcome]:
+        """Outcomes ready now, blocking up to ``timeout`` seconds for the first one."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not self._results:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return []
+                self._lock.wait(remaining)
+            out = list(self._results)
+            self._results.clear()
+            return out
+
+    def cancel(self, tids: Sequence[int]) -> None:
+        """Cancel queued or running trials; they come back from ``wait`` as CANCELLED."""
+        now = time.time()
+        to_stop: list[tuple[int, Any]] = []
+        with self._lock:
+            for tid in tids:
+                queued = next((t for t in self._pending if t.tid == tid), None)
+                if queued is not None:
+                    self._pending.remove(queued)
+                elif tid in self._running and tid not in self._cancelled:
+                    to_stop.append((tid, self._running[tid]))
+                else:
+                    continue
+                self._cancelled.add(tid)
+                self._results.append(
+                    Outcome(tid=tid, state=CANCELLED, error=("Cancelled", f"trial {tid} was cancelled"),
+                            end=now, attempts=max(1, self._attempts[tid]))
+                )
+            self._lock.notify_all()
+        for tid, where in to_stop:
+            self._stop_running(tid, where)
+
+    def close(self) -> None:
+        """Cancel what still runs, stop every slot job and wait (bounded) until none is left."""
+        with self._lock:
+            if self._closed:
+                return
+            running = list(self._running)
+        self.cancel(running)
+        with self._lock:
+            self._closed = True
+            for task in self._pending:
+                self._results.append(Outcome(tid=task.tid, state=CANCELLED,
+                                             error=("Cancelled", "the run was closed")))
+            self._pending.clear()
+            self._lock.notify_all()
+        deadline = time.monotonic() + 10.0
+        for thread in self._threads:
+            if thread.name.startswith("sparktune-slot"):
+                thread.join(max(0.0, deadline - time.monotonic()))
+        leftover = [t for t in self._threads if t.is_alive() and t.name.startswith("sparktune-slot")]
+        if leftover:
+            logger.warning("interrupting %d slot job(s) that did not stop by themselves", len(leftover))
+            for tag in list(self._slot_tags.values()):
+                compat.interrupt_tag(self._spark, tag)
+            for thread in leftover:
+                thread.join(10.0)
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._conns):
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _failed(self, task: Task, reason: str) -> Outcome:
+        return Outcome(tid=task.tid, state=ERROR, error=("SparkError", reason), end=time.time(),
+                       attempts=max(1, self._attempts[task.tid]))
+
+    def _take(self) -> Task | None:
+        """Block until a task is queued (returns it, counted as an attempt) or the run closes."""
+        with self._lock:
+            while not self._pending and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return None
+            task = self._pending.popleft()
+            self._attempts[task.tid] += 1
+            return task
+
+    def _lost(self, task: Task, reason: str) -> None:
+        """A trial's worker died: retry it, or record it as an ERROR once retries are spent."""
+        with self._lock:
+            self._running.pop(task.tid, None)
+            if task.tid in self._cancelled or self._closed:
+                return
+            n = self._attempts[task.tid]
+            if n <= self._max_retries:
+                logger.warning("trial %d: %s; retrying (attempt %d of %d)", task.tid, reason, n + 1,
+                               self._max_retries + 1)
+                self._pending.appendleft(task)
+            else:
+                self._results.append(Outcome(
+                    tid=task.tid, state=ERROR, attempts=n, end=time.time(),
+                    error=("WorkerLost", f"trial {task.tid}: {reason}, on each of {n} attempt(s) "
+                           f"(max_retries={self._max_retries})"),
+                ))
+            self._lock.notify_all()
+
+    def _finish(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._running.pop(outcome.tid, None)
+            if outcome.tid in self._cancelled:
+                return
+            self._results.append(outcome)
+            self._lock.notify_all()
+
+    def _stop_running(self, tid: int, where: Any) -> None:
+        if isinstance(where, _Conn):
+            try:
+                where.send(("cancel", tid))
+            except OSError:
+                pass
+            slot_tag = self._slot_tags.get(where.slot)
+
+            def interrupt_if_stuck() -> None:
+                with self._lock:
+                    alive = where in self._conns and where.tid == tid
+                if alive and slot_tag is not None:
+                    logger.info("trial %d: worker did not exit after cancel; interrupting its job", tid)
+                    compat.interrupt_tag(self._spark, slot_tag)
+
+            timer = threading.Timer(_CANCEL_GRACE_S, interrupt_if_stuck)
+            timer.daemon = True
+            timer.start()
+        else:
+            compat.interrupt_tag(self._spark, str(where))
+
+    def _run_job(self, main: Callable[..., Any], config: Any, tag: str) -> list[Any]:
+        """One Spark job of one task running ``main(config, batches)``, tagged ``tag``."""
+        df = self._spark.range(0, 1, 1, 1)
+        func = functools.partial(main, config)
+        kwargs = {"profile": self._profile} if self._profile is not None else {}
+        compat.add_tag(self._spark, tag)
+        try:
+            return list(df.mapInArrow(func, OUTPUT_SCHEMA, **kwargs).collect())
+        finally:
+            compat.remove_tag(self._spark, tag)
+
+    def _give_up(self, reason: str) -> None:
+        with self._lock:
+            if self._failure is None:
+                self._failure = reason
+                logger.error("%s", reason)
+            for task in self._pending:
+                self._results.append(self._failed(task, reason))
+            self._pending.clear()
+            self._lock.notify_all()
+
+    def _slot_loop(self, slot: int) -> None:
+        """Keep one long-lived slot job running until close (restart it when it dies)."""
+        compat.set_scheduler_pool(self._spark, "sparktune")
+        generation = 0
+        while True:
+            with self._lock:
+                if self._closed or self._failure is not None:
+                    return
+            generation += 1
+            tag = f"sparktune-{self._run_id}-slot{slot}-{generation}"
+            self._slot_tags[slot] = tag
+            config = SlotConfig(self._run_id, self._address[0], self._address[1], self._token, slot,
+                                self._fn_payload)
+            connected_before = self._connections_made
+            try:
+                self._run_job(slot_main, config, tag)
+                error = None
+            except Exception as exc:  # noqa: BLE001 - a failed slot job is restarted
+                error = summarize_exception(exc)
+                logger.info("slot %d job ended with %s", slot, error)
+            with self._lock:
+                if self._closed:
+                    return
+                if error is not None and self._connections_made == connected_before:
+                    self._slot_failures += 1
+                    if self._slot_failures >= _MAX_SLOT_FAILURES:
+                        fail = error
+                    else:
+                        fail = None
+                else:
+                    self._slot_failures = 0
+                    fail = None
+            if fail is not None:
+                self._give_up(
+                    "Spark could not run sparktune's worker on the executors "
+                    f"({_MAX_SLOT_FAILURES} slot jobs in a row failed before connecting back to "
+                    f"{self._address[0]}:{self._address[1]}). Is sparktune installed on the "
+                    "executors, and can they reach the driver? Last error: " + fail
+                )
+                return
+            time.sleep(0.05 if error is None else 0.2)
+
+    _connections_made = 0
+
+    def _accept_loop(self) -> None:
+        assert self._server is not None  # set before this thread starts
+        while True:
+            try:
+                sock, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            self._start_thread(functools.partial(self._serve_conn, sock), "sparktune-conn")
+
+    def _serve_conn(self, sock: socket.socket) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.settimeout(30)
+            token = recv_frame(sock)
+            if token is None or not hmac.compare_digest(token, self._token):
+                logger.warning("refused a connection with a bad token")
+                sock.close()
+                return
+            hello = recv_frame(sock)
+            if hello is None:
+                sock.close()
+                return
+            _, slot, pid = pickle.loads(hello)
+            sock.settimeout(None)
+        except OSError:
+            sock.close()
+            return
+        conn = _Conn(sock, slot, pid)
+        with self._lock:
+            self._conns.add(conn)
+            self._connections_made += 1
+        try:
+            self._conn_loop(conn)
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _conn_loop(self, conn: _Conn) -> None:
+        while True:
+            task = self._take()
+            if task is None:
+                try:
+                    conn.send(("stop",))
+                except OSError:
+                    pass
+                return
+            with self._lock:
+                self._running[task.tid] = conn
+                conn.tid = task.tid
+            try:
+                conn.send(("task", self._attempts[task.tid], cloudpickle.dumps(task)))
+                frame = recv_frame(conn.sock)
+            except OSError:
+                frame = None
+            with self._lock:
+                conn.tid = None
+            if frame is None:
+                self._lost(task, f"the Spark Python worker (pid {conn.pid}) died while running it")
+                return
+            _, outcome = pickle.loads(frame)
+            self._finish(outcome)
+
+    def _job_loop(self, slot: int) -> None:
+        """Transport "jobs": take a trial, run it as its own tagged one-task Spark job."""
+        compat.set_scheduler_pool(self._spark, "sparktune")
+        while True:
+            task = self._take()
+            if task is None:
+                return
+            tag = f"sparktune-{self._run_id}-trial{task.tid}-{self._attempts[task.tid]}"
+            with self._lock:
+                if task.tid in self._cancelled:
+                    continue
+                self._running[task.tid] = tag
+                self._slot_tags[slot] = tag
+            config = InlineConfig(self._run_id, self._fn_payload, cloudpickle.dumps(task),
+                                  self._attempts[task.tid])
+            try:
+                rows = self._run_job(inline_main, config, tag)
+            except Exception as exc:  # noqa: BLE001 - a failed job is a lost worker
+                self._lost(task, f"its Spark job failed ({summarize_exception(exc)})")
+                continue
+            _, outcome = pickle.loads(rows[0]["outcome"])
+            self._finish(outcome)
+
+
+__all__ = ["ExecutorBackend", "ObjectiveNotPicklable", "SparkObjectInObjective", "dumps_objective"]

@@ -1,0 +1,242 @@
+"""Spark fixtures: a local session, a standalone cluster and a Spark Connect server.
+
+Everything listens on 127.0.0.1 only. The services are started with the launchers shipped in
+the pyspark package (``bin/spark-class``, ``bin/spark-submit``) in their own process groups,
+and their groups are killed at teardown (also after a failed start).
+
+One classic SparkContext can exist per Python process, so ``spark`` is a single session-scoped
+fixture parametrised over the kinds; pytest runs all tests of one kind before it tears that
+kind down and starts the next: ``local`` (local[2]), ``standalone`` (master + one 2-core worker,
+client-mode driver in this process), ``connect`` (Spark Connect server with a local[2] master,
+and a ``sc://127.0.0.1:PORT`` client session). Connect comes last: creating a Connect session
+switches pyspark into "remote" mode for the process.
+
+Measured on the 2-core CI machine: local session ~5 s, standalone master ~2 s + worker ~3 s +
+session with its executor ~13 s, Connect server ~5 s + client session ~3 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'sparktune[test]')")
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+SPARK_HOME = Path(pyspark.__file__).resolve().parent
+KINDS = ["local", "standalone", "connect"]
+
+# Fast cancellation and quiet, loopback-only services, for every kind.
+COMMON_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.scheduler.mode": "FAIR",
+    "spark.python.task.killTimeout": "1s",
+    "spark.sql.shuffle.partitions": "2",
+}
+
+
+@dataclass
+class SparkEnv:
+    """What a test gets: the session, its kind, and the log directory of started services."""
+
+    kind: str
+    session: Any
+    log_dir: Path
+
+    @property
+    def is_connect(self) -> bool:
+        return self.kind == "connect"
+
+    def active_job_ids(self) -> list[int]:
+        """Active Spark job ids (classic only; [] on Connect, which has no status tracker)."""
+        if self.is_connect:
+            return []
+        return list(self.session.sparkContext.statusTracker().getActiveJobsIds())
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SPARK_HOME=str(SPARK_HOME),
+        SPARK_LOCAL_IP="127.0.0.1",
+        SPARK_LOCAL_HOSTNAME="localhost",
+        PYSPARK_PYTHON=sys.executable,
+        PYSPARK_DRIVER_PYTHON=sys.executable,
+        # Executors' Python workers import sparktune from this checkout if it is not installed.
+        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(what: str, ready: Any, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; log:\n{log.read_text()[-4000:]}")
+        if ready():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start within {timeout} s; log:\n{log.read_text()[-4000:]}")
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+class _Services:
+    """Processes started by a fixture; ``stop`` kills their process groups (TERM, then KILL)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, argv: list[str]) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.log_dir / f"{name}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                argv, env=_env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.procs.append(proc)
+        return proc, log
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in reversed(self.procs):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(5)
+
+
+def _classic_session(master: str, extra: dict[str, str] | None = None) -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.update({k: v for k, v in _env().items() if k in (
+        "SPARK_LOCAL_IP", "SPARK_LOCAL_HOSTNAME", "PYSPARK_PYTHON", "PYTHONPATH", "SPARK_HOME")})
+    builder = SparkSession.builder.master(master).appName("sparktune-tests")
+    for key, value in {**COMMON_CONF, **(extra or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _start_standalone(services: _Services) -> str:
+    master_port = _free_port()
+    master, master_log = services.start("master", [
+        str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
+        "--host", "127.0.0.1", "--port", str(master_port), "--webui-port", "0",
+    ])
+    _wait_for("standalone master", lambda: _port_open(master_port), master, master_log)
+    url = f"spark://127.0.0.1:{master_port}"
+    worker, worker_log = services.start("worker", [
+        str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker", url,
+        "--host", "127.0.0.1", "--webui-port", "0", "--cores", "2", "--memory", "2g",
+        "--work-dir", str(services.log_dir / "work"),
+    ])
+    _wait_for("standalone worker", lambda: "Successfully registered with master" in worker_log.read_text(),
+              worker, worker_log)
+    return url
+
+
+def _start_connect(services: _Services) -> int:
+    port = _free_port()
+    argv = [
+        str(SPARK_HOME / "bin" / "spark-submit"),
+        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--master", "local[2]",
+        "--conf", f"spark.connect.grpc.binding.port={port}",
+        "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+    ]
+    for key, value in COMMON_CONF.items():
+        argv += ["--conf", f"{key}={value}"]
+    argv.append("spark-internal")
+    server, log = services.start("connect-server", argv)
+    _wait_for("Spark Connect server", lambda: _port_open(port), server, log)
+    return port
+
+
+@pytest.fixture(scope="session", params=KINDS)
+def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEnv]:
+    """A running Spark of each kind in turn (local, standalone, connect); see the module doc."""
+    kind = request.param
+    log_dir = tmp_path_factory.mktemp(f"spark-{kind}")
+    services = _Services(log_dir)
+    session = None
+    remote_before = os.environ.get("SPARK_CONNECT_MODE_ENABLED")
+    t0 = time.monotonic()
+    try:
+        if kind == "local":
+            session = _classic_session("local[2]")
+        elif kind == "standalone":
+            url = _start_standalone(services)
+            session = _classic_session(url, {"spark.executor.cores": "2", "spark.executor.memory": "1g",
+                                             "spark.cores.max": "2"})
+            session.range(2).count()  # wait for the executor to register
+        else:
+            port = _start_connect(services)
+            from pyspark.sql import SparkSession
+
+            session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
+            session.range(1).count()
+        logging.getLogger("sparktune.tests").info("%s Spark ready in %.1f s", kind, time.monotonic() - t0)
+        yield SparkEnv(kind, session, log_dir)
+    finally:
+        if session is not None:
+            try:
+                session.stop()
+            except Exception:  # noqa: BLE001 - stopping after a failure must not hide it
+                logger.warning("stopping the %s session failed", kind, exc_info=True)
+        services.stop()
+        if remote_before is None:
+            os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+@pytest.fixture(scope="session")
+def local_spark(spark: SparkEnv) -> SparkEnv:
+    """Only the local kind (tests that need a classic session but not each kind)."""
+    if spark.kind != "local":
+        pytest.skip("runs on the local session only")
+    return spark
+
+
+def wait_no_active_jobs(env: SparkEnv, timeout: float = 15.0) -> list[int]:
+    """Poll until no Spark job is active (classic); returns the ids still active at the end."""
+    deadline = time.monotonic() + timeout
+    active = env.active_job_ids()
+    while active and time.monotonic() < deadline:
+        time.sleep(0.1)
+        active = env.active_job_ids()
+    return active

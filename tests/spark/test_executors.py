@@ -1,0 +1,110 @@
+"""run_on="executors" on each kind of Spark: trials in Spark Python workers."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from sparktune import STATUS_OK, fmin, hp, rand
+from sparktune.backends._base import CANCELLED, ERROR, OK, Task
+from sparktune.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR
+from sparktune.spark import SparkTrials
+
+from .conftest import SparkEnv, wait_no_active_jobs
+
+pytestmark = pytest.mark.spark
+
+
+def _objective(params: dict) -> dict:
+    x = params["x"]
+    if x == "raise":
+        raise ZeroDivisionError("boom from the objective")
+    if x == "die":
+        os._exit(3)
+    if x == "sleep":
+        time.sleep(60)
+    return {"loss": float(x) ** 2, "status": STATUS_OK, "pid": os.getpid()}
+
+
+def _collect(backend, n: int, timeout: float = 120) -> dict:
+    got: dict = {}
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        for out in backend.wait(deadline - time.monotonic()):
+            got[out.tid] = out
+    return got
+
+
+def test_trials_run_in_python_workers_in_parallel(spark: SparkEnv) -> None:
+    trials = SparkTrials(parallelism=2, spark_session=spark.session)
+    backend = trials._make_backend(_objective)
+    try:
+        t0 = time.monotonic()
+        backend.submit([Task(tid=i, params={"x": i}) for i in range(40)])
+        got = _collect(backend, 40)
+        elapsed = time.monotonic() - t0
+    finally:
+        backend.close()
+    assert sorted(got) == list(range(40))
+    assert all(o.state == OK for o in got.values())
+    assert got[3].result["loss"] == 9.0
+    pids = {o.result["pid"] for o in got.values()}
+    assert os.getpid() not in pids  # in Spark's Python workers, not the driver
+    assert elapsed < 60, elapsed
+    assert wait_no_active_jobs(spark) == []
+
+
+def test_failures_come_back_as_data_and_dead_workers_are_retried(spark: SparkEnv) -> None:
+    trials = SparkTrials(parallelism=2, spark_session=spark.session, max_retries=1)
+    backend = trials._make_backend(_objective)
+    try:
+        backend.submit([Task(0, {"x": "raise"}), Task(1, {"x": "die"})])
+        got = _collect(backend, 2)
+        backend.submit([Task(2, {"x": 2.0})])  # the slots recover after the worker death
+        got.update(_collect(backend, 1))
+    finally:
+        backend.close()
+    raised, died, fine = got[0], got[1], got[2]
+    assert raised.state == ERROR and raised.error[0] == "ZeroDivisionError"
+    assert "boom from the objective" in raised.traceback
+    assert died.state == ERROR and died.error[0] == "WorkerLost"
+    assert died.attempts == 2 and "max_retries=1" in died.error[1]
+    assert fine.state == OK and fine.result["loss"] == 4.0
+
+
+def test_cancel_stops_the_running_trial_and_its_job(spark: SparkEnv) -> None:
+    trials = SparkTrials(parallelism=2, spark_session=spark.session)
+    backend = trials._make_backend(_objective)
+    try:
+        backend.submit([Task(0, {"x": "sleep"}), Task(1, {"x": 1.0})])
+        assert _collect(backend, 1)[1].state == OK
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        backend.cancel([0])
+        out = backend.wait(5)
+        assert [o.state for o in out] == [CANCELLED] and out[0].tid == 0
+        assert time.monotonic() - t0 < 2
+        backend.submit([Task(2, {"x": 2.0})])
+        assert _collect(backend, 1)[2].state == OK
+    finally:
+        backend.close()
+    assert wait_no_active_jobs(spark) == []
+
+
+def test_fmin_end_to_end_with_trial_timeout(spark: SparkEnv) -> None:
+    space = {"x": hp.choice("x", [1.0, 2.0, "sleep", "raise"])}
+    trials = SparkTrials(parallelism=2, spark_session=spark.session, trial_timeout=3)
+    best = fmin(_objective, space, algo=rand.suggest, max_evals=12, trials=trials,
+                rstate=__import__("numpy").random.default_rng(0), show_progressbar=False)
+    assert best == {"x": 0}
+    states = {t["state"] for t in trials.all_trials} if hasattr(trials, "all_trials") else set()
+    assert JOB_STATE_DONE in states
+    assert len(trials.all_trials) == 12
+    by_x = {}
+    for t in trials.all_trials:
+        by_x.setdefault(t["misc"]["vals"]["x"][0], set()).add(t["state"])
+    assert by_x.get(2, {JOB_STATE_CANCEL}) == {JOB_STATE_CANCEL}
+    assert by_x.get(3, {JOB_STATE_ERROR}) == {JOB_STATE_ERROR}
+    assert wait_no_active_jobs(spark) == []
