@@ -73,14 +73,16 @@ class NumericColumns:
     def to_model(self, values: np.ndarray) -> np.ndarray:
         """``z`` for values of shape (n, d): ``log`` for log columns, clipped to the bounds.
 
-        A log-quantised value of 0 (``round(exp(x) / q) * q`` can round down to 0) maps to ``lo``.
+        A log-quantised value of 0 (``round(exp(x) / q) * q`` rounds small draws down to 0) has the
+        bin ``z <= log(q / 2)``; its kernel is centred at that edge (clipped to the bounds).
         """
         z = values.astype(np.float64, copy=True)
         if self.log.any():
             lc = z[:, self.log]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z[:, self.log] = np.where(lc > 0, np.log(np.where(lc > 0, lc, 1.0)), -np.inf)
-        return np.clip(z, self.lo, self.hi)
+            zero = np.log(np.where(self.step > 0, self.step / 2, 1.0))[self.log]
+            zero = np.where(np.isfinite(self.lo[self.log]) | (self.step[self.log] > 0), zero, self.prior_mu[self.log])
+            z[:, self.log] = np.where(lc > 0, np.log(np.where(lc > 0, lc, 1.0)), zero)
+        return np.minimum(np.maximum(z, self.lo), self.hi)
 
     def bin_edges(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Bin ``[a, b]`` in ``z`` of each value (n, d) of the discrete columns, clipped to bounds."""
@@ -91,7 +93,7 @@ class NumericColumns:
             with np.errstate(divide="ignore", invalid="ignore"):
                 a = np.where(self.log, np.log(np.where(a > 0, a, 1.0)) + np.where(a > 0, 0.0, -np.inf), a)
                 b = np.where(self.log, np.log(np.where(b > 0, b, 1.0)) + np.where(b > 0, 0.0, -np.inf), b)
-        return np.clip(a, self.lo, self.hi), np.clip(b, self.lo, self.hi)
+        return np.minimum(np.maximum(a, self.lo), self.hi), np.minimum(np.maximum(b, self.lo), self.hi)
 
     def to_values(self, z: np.ndarray) -> np.ndarray:
         """Values for ``z`` (n, d), applying each distribution's transform: exp, quantise, round."""
@@ -99,7 +101,7 @@ class NumericColumns:
         q = np.where(self.step > 0, self.step, 1.0)
         v = np.where(self.step > 0, np.round(v / q) * q, v)
         v = np.where(self.integer, np.round(v), v)
-        return np.clip(v, self.clip_lo, self.clip_hi)
+        return np.minimum(np.maximum(v, self.clip_lo), self.clip_hi)
 
 
 _NUMERIC_FIELDS = (

@@ -78,8 +78,120 @@ def bandwidths(cols: NumericColumns, n: int, factor: float, min_factor: float | 
     n_eff = max(n, 1)
     b = factor * cols.ref * n_eff ** (-1.0 / (d + 4))
     b_min = cols.ref * (min_factor if min_factor is not None else 1.0 / min(100.0, n_eff + 1.0))
-    b = np.clip(b, b_min, cols.ref)
+    b = np.minimum(np.maximum(b, b_min), cols.ref)
     return np.where(cols.discrete & ~cols.log, np.maximum(b, cols.step / 2), b)
+
+
+class KernelBank:
+    """The observation kernels of one bandwidth: what ``log K_k(x)`` needs that does not depend on
+    ``x``, per observation. Rows are appended in amortised O(1) (capacity doubles), so a history
+    that grows by one trial costs one row of work, not a refit (the bank is reused across calls
+    while the bandwidth stays the same; see ``_sampler``).
+
+    Args:
+        num, cat: the columns modelled.
+        bandwidth: per numeric column bandwidth ``b`` (in ``z``).
+        prior_weight: the categorical smoothing ``a`` (kernel k puts ``(1 + a pi_c) / (1 + a)`` on
+            its observed option and ``a pi_c / (1 + a)`` on the others; Optuna's and hyperopt's
+            pseudo-count smoothing, with ``pi`` the choice's prior probabilities).
+    """
+
+    def __init__(
+        self, num: NumericColumns, cat: CategoricalColumns, bandwidth: np.ndarray, prior_weight: float
+    ) -> None:
+        self.num = num
+        self.cat = cat
+        self.b = np.asarray(bandwidth, dtype=np.float64)
+        self.a = float(prior_weight)
+        self.cont = ~num.discrete
+        self.disc_idx = np.flatnonzero(num.discrete)
+        self.disc = num.subset(self.disc_idx)
+        # Centre the continuous coordinates (precision of the expanded square), then scale by 1/b.
+        self.centre = np.where(np.isfinite(num.prior_mu), num.prior_mu, 0.0)[self.cont]
+        self.inv_b = 1.0 / self.b[self.cont]
+        self.gauss_const = -float(np.sum(np.log(self.b[self.cont]) + _LOG_SQRT_2PI))
+        self.dn = len(num.cols)
+        self.n = 0
+        cap = 0
+        self.values = np.empty((cap, self.dn + len(cat.probs)))
+        self.mu = np.empty((cap, self.dn))
+        self.scaled_t = np.empty((int(self.cont.sum()), cap))
+        self.const = np.empty(cap)
+        self.cat_logp = [np.empty((cap, len(pi))) for pi in cat.probs]
+
+    def _grow(self, need: int) -> None:
+        cap = max(need, 2 * len(self.const), 16)
+
+        def grow(arr: np.ndarray, axis: int) -> np.ndarray:
+            shape = list(arr.shape)
+            shape[axis] = cap
+            out = np.empty(shape)
+            if axis == 0:
+                out[: self.n] = arr[: self.n]
+            else:
+                out[:, : self.n] = arr[:, : self.n]
+            return out
+
+        self.values = grow(self.values, 0)
+        self.mu = grow(self.mu, 0)
+        self.scaled_t = grow(self.scaled_t, 1)
+        self.const = grow(self.const, 0)
+        self.cat_logp = [grow(p, 0) for p in self.cat_logp]
+
+    def append(self, values: np.ndarray) -> None:
+        """Add kernels centred at ``values`` (k, d): numeric columns first, then categorical."""
+        k = len(values)
+        if k == 0:
+            return
+        lo, hi = self.n, self.n + k
+        if hi > len(self.const):
+            self._grow(hi)
+        num = self.num
+        self.values[lo:hi] = values
+        mu = num.to_model(values[:, : self.dn]) if self.dn else np.empty((k, 0))
+        self.mu[lo:hi] = mu
+        scaled = (mu[:, self.cont] - self.centre) * self.inv_b
+        self.scaled_t[:, lo:hi] = scaled.T
+        # The truncation normaliser Z_k of each kernel (summed in log over the numeric columns), the
+        # Gaussian constant of the continuous ones and the |x_k'|^2 term of the expanded square.
+        log_z = _log_inside((num.lo - mu) / self.b, (num.hi - mu) / self.b).sum(axis=1) if self.dn else 0.0
+        self.const[lo:hi] = self.gauss_const - log_z - 0.5 * np.einsum("ij,ij->i", scaled, scaled)
+        for i, pi in enumerate(self.cat.probs):
+            onehot = np.zeros((k, len(pi)))
+            onehot[np.arange(k), values[:, self.dn + i].astype(np.intp)] = 1.0
+            with np.errstate(divide="ignore"):
+                self.cat_logp[i][lo:hi] = np.log((onehot + self.a * pi) / (1.0 + self.a))
+        self.n = hi
+
+    def log_kernels(self, values: np.ndarray, x: np.ndarray, n: int, log_w: np.ndarray) -> np.ndarray:
+        """``log(w_k K_k) + |x'|^2 / 2`` for candidates ``values`` (m, d) and the first ``n`` kernels,
+        shape (m, n); ``x`` is the candidates' scaled continuous coordinates (``scaled()``)."""
+        lk = _matmul(x, self.scaled_t[:, :n])
+        lk += self.const[:n] + log_w
+        if len(self.disc_idx):
+            ea, eb = self.disc.bin_edges(values[:, self.disc_idx])
+            for i, j in enumerate(self.disc_idx):
+                bj = self.b[j]
+                mu = self.mu[None, :n, j]
+                lk += _log_mass((ea[:, i, None] - mu) / bj, (eb[:, i, None] - mu) / bj)
+        for i, logp in enumerate(self.cat_logp):
+            lk += logp[:n, values[:, self.dn + i].astype(np.intp)].T
+        return lk
+
+    def scaled(self, values: np.ndarray) -> np.ndarray:
+        """Scaled continuous coordinates ``x' = (z - centre) / b`` of candidate rows (m, d)."""
+        z = self.num.to_model(values[:, : self.dn]) if self.dn else np.empty((len(values), 0))
+        return (z[:, self.cont] - self.centre) * self.inv_b
+
+
+def _logsumexp_rows(lk: np.ndarray) -> np.ndarray:
+    """``log(sum(exp(lk), axis=1))``, in place (``lk`` is overwritten)."""
+    top = lk.max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    lk -= top[:, None]
+    np.exp(lk, out=lk)
+    with np.errstate(divide="ignore"):
+        return np.log(lk.sum(axis=1)) + top
 
 
 class Parzen:
@@ -106,86 +218,62 @@ class Parzen:
         prior_weight: float,
         bandwidth: np.ndarray,
     ) -> None:
+        bank = KernelBank(num, cat, bandwidth, prior_weight)
+        bank.append(np.asarray(values, dtype=np.float64))
+        self._init(num, cat, [(bank, np.asarray(weights, dtype=np.float64))], prior_weight)
+
+    @classmethod
+    def from_banks(
+        cls,
+        num: NumericColumns,
+        cat: CategoricalColumns,
+        parts: list[tuple[KernelBank, np.ndarray]],
+        prior_weight: float,
+    ) -> Parzen:
+        """A mixture over the first ``len(w)`` kernels of each bank with weights ``w`` (0 excludes a
+        kernel), plus the prior kernel; the banks must share ``num``/``cat``."""
+        self = cls.__new__(cls)
+        self._init(num, cat, parts, prior_weight)
+        return self
+
+    def _init(
+        self,
+        num: NumericColumns,
+        cat: CategoricalColumns,
+        parts: list[tuple[KernelBank, np.ndarray]],
+        prior_weight: float,
+    ) -> None:
         self.num = num
         self.cat = cat
-        dn = len(num.cols)
-        n = len(values)
-        self.n = n
-        w = np.append(np.asarray(weights, dtype=np.float64), prior_weight)
-        w = w / w.sum()
-        self.weights = w
+        total = float(sum(w.sum() for _, w in parts)) + prior_weight
+        self.parts: list[tuple[KernelBank, np.ndarray]] = []
+        self.n = 0
         with np.errstate(divide="ignore"):
-            self.log_w = np.log(w[:-1])
-            self.log_w_prior = math.log(w[-1]) if w[-1] > 0 else -np.inf
-
-        # Numeric part. Kernels centred at z_k with shared bandwidth b; truncated to [lo, hi].
-        self.b = np.asarray(bandwidth, dtype=np.float64)
-        self.mu = num.to_model(values[:, :dn]) if dn else np.empty((n, 0))
+            for bank, w in parts:
+                if len(w):
+                    self.parts.append((bank, np.log(w / total)))
+                    self.n += len(w)
+            self.log_w_prior = math.log(prior_weight / total) if prior_weight > 0 else -np.inf
         self.cont = ~num.discrete
         self.disc_idx = np.flatnonzero(num.discrete)
-        # Centre the continuous coordinates (precision of the expanded square), then scale by 1/b.
-        self.centre = np.where(np.isfinite(num.prior_mu), num.prior_mu, 0.0)
-        scaled = (self.mu[:, self.cont] - self.centre[self.cont]) / self.b[self.cont]
-        self.scaled_mu = scaled
-        self.sq_mu = np.einsum("ij,ij->i", scaled, scaled)
-        # log of the truncation normaliser of each kernel, summed over the numeric columns, plus the
-        # Gaussian normalising constant of the continuous columns.
-        log_z = _log_inside((num.lo - self.mu) / self.b, (num.hi - self.mu) / self.b).sum(axis=1) if dn else np.zeros(n)
-        self.log_norm = -log_z - float(np.sum(np.log(self.b[self.cont]) + _LOG_SQRT_2PI))
-        # Everything in log(w_k K_k(x)) that does not depend on x, with the |x_k'|^2 term of the
-        # expanded square; the -|x'|^2 / 2 term is the same for all kernels and added after the sum.
-        self.kernel_const = self.log_norm + self.log_w - 0.5 * self.sq_mu
-        self.scaled_mu_t = np.ascontiguousarray(scaled.T)
         # The prior kernel: per column, its own centre and sigma (a bounded column's is mid-range
         # with sigma = range; a normal family's is the distribution itself).
         self.p_log_z = _log_mass((num.lo - num.prior_mu) / num.prior_sigma, (num.hi - num.prior_mu) / num.prior_sigma)
-
-        # Categorical part: kernel k puts (1 + a * pi_c) / (1 + a) on its observed option c_k and
-        # a * pi_c / (1 + a) on the others, with a = prior_weight (Optuna's and hyperopt's
-        # pseudo-count smoothing; pi = the choice's prior probabilities).
-        self.cat_obs = values[:, dn:].astype(np.intp)
-        self.cat_logp: list[np.ndarray] = []
-        self.cat_cum: list[np.ndarray] = []
-        a = prior_weight
-        for i, pi in enumerate(cat.probs):
-            onehot = np.zeros((n, len(pi)))
-            onehot[np.arange(n), self.cat_obs[:, i]] = 1.0
-            p = (onehot + a * pi) / (1.0 + a)
-            with np.errstate(divide="ignore"):
-                self.cat_logp.append(np.log(p))
-            self.cat_cum.append(np.cumsum(np.vstack([p, pi]), axis=1))
 
     # -- density ---------------------------------------------------------------------------
 
     def log_pdf(self, values: np.ndarray) -> np.ndarray:
         """Log density (log mass over the discrete columns) of candidate rows ``values`` (m, d)."""
+        values = np.asarray(values, dtype=np.float64)
         dn = len(self.num.cols)
         m = len(values)
         z = self.num.to_model(values[:, :dn]) if dn else np.empty((m, 0))
-        # Observation kernels, (m, n), computed in place: x'.x_k' + const_k (+ discrete, categorical).
-        if self.n:
-            x = (z[:, self.cont] - self.centre[self.cont]) / self.b[self.cont]
-            lk = _matmul(x, self.scaled_mu_t)
-            lk += self.kernel_const
-            if len(self.disc_idx):
-                sub = self.num.subset(self.disc_idx)
-                ea, eb = sub.bin_edges(values[:, self.disc_idx])
-                for i, j in enumerate(self.disc_idx):
-                    bj = self.b[j]
-                    lk += _log_mass(
-                        (ea[:, i, None] - self.mu[None, :, j]) / bj, (eb[:, i, None] - self.mu[None, :, j]) / bj
-                    )
-            for i, logp in enumerate(self.cat_logp):
-                lk += logp[:, values[:, dn + i].astype(np.intp)].T
-            top = lk.max(axis=1)
-            top = np.where(np.isfinite(top), top, 0.0)
-            lk -= top[:, None]
-            np.exp(lk, out=lk)
-            with np.errstate(divide="ignore"):
-                obs = np.log(lk.sum(axis=1)) + top - 0.5 * np.einsum("ij,ij->i", x, x)
-        else:
-            obs = np.full(m, -np.inf)
-        return np.logaddexp(obs, self.log_w_prior + self._prior_log_pdf(values, z))
+        out = self.log_w_prior + self._prior_log_pdf(values, z)
+        for bank, log_w in self.parts:
+            x = bank.scaled(values)
+            obs = _logsumexp_rows(bank.log_kernels(values, x, len(log_w), log_w)) - 0.5 * np.einsum("ij,ij->i", x, x)
+            out = np.logaddexp(out, obs)
+        return out
 
     def _prior_log_pdf(self, values: np.ndarray, z: np.ndarray) -> np.ndarray:
         num = self.num
@@ -212,25 +300,36 @@ class Parzen:
 
     def sample(self, rng: np.random.Generator, m: int) -> np.ndarray:
         """``m`` rows of values drawn from the mixture (numeric columns first, then categorical)."""
-        dn = len(self.num.cols)
-        k = rng.choice(self.n + 1, size=m, p=self.weights)
-        is_prior = k == self.n
+        num = self.num
+        dn = len(num.cols)
+        logs = [lw for _, lw in self.parts] + [np.array([self.log_w_prior])]
+        w = np.exp(np.concatenate(logs))
+        cw = np.cumsum(w)
+        k = np.minimum(np.searchsorted(cw, rng.random(m) * cw[-1], side="right"), len(w) - 1)
+        # Kernel centres and bandwidths of the chosen components (the prior's for the prior kernel).
+        mu = np.repeat(num.prior_mu[None, :], m, axis=0)
+        sd = np.repeat(num.prior_sigma[None, :], m, axis=0)
         out = np.empty((m, dn + len(self.cat.probs)))
+        cat_p = [np.repeat(pi[None, :], m, axis=0) for pi in self.cat.probs]
+        start = 0
+        for bank, lw in self.parts:
+            sel = np.flatnonzero((k >= start) & (k < start + len(lw)))
+            rows = k[sel] - start
+            if dn:
+                mu[sel] = bank.mu[rows]
+                sd[sel] = bank.b
+            for i, lp in enumerate(bank.cat_logp):
+                cat_p[i][sel] = np.exp(lp[rows])
+            start += len(lw)
         if dn:
-            num = self.num
-            kk = np.minimum(k, max(self.n - 1, 0))
-            mu = np.where(is_prior[:, None], num.prior_mu[None, :], self.mu[kk] if self.n else num.prior_mu[None, :])
-            sd = np.where(is_prior[:, None], num.prior_sigma[None, :], self.b[None, :])
             # Truncated normal by inversion: u ~ U(Phi(a), Phi(b)), z = mu + sd * Phi^-1(u).
             pa = ndtr((num.lo - mu) / sd)
             pb = ndtr((num.hi - mu) / sd)
             u = pa + rng.random((m, dn)) * (pb - pa)
-            z = mu + sd * ndtri(np.clip(u, 1e-16, 1.0 - 1e-16))
-            z = np.clip(z, num.lo, num.hi)
-            out[:, :dn] = num.to_values(z)
-        for i, cum in enumerate(self.cat_cum):
-            rows = np.where(is_prior, self.n, k)
-            c = cum[rows]
+            z = mu + sd * ndtri(np.minimum(np.maximum(u, 1e-16), 1.0 - 1e-16))
+            out[:, :dn] = num.to_values(np.minimum(np.maximum(z, num.lo), num.hi))
+        for i, p in enumerate(cat_p):
+            c = np.cumsum(p, axis=1)
             r = rng.random(m)[:, None] * c[:, -1:]
             out[:, dn + i] = np.minimum((r >= c).sum(axis=1), c.shape[1] - 1)
         return out

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from sparktune._tpe._columns import (
     categorical_columns,
     numeric_columns,
 )
-from sparktune._tpe._parzen import Parzen, bandwidths
+from sparktune._tpe._parzen import KernelBank, Parzen, bandwidths
 
 logger = logging.getLogger("sparktune.tpe")
 
@@ -123,6 +124,16 @@ class Group:
     cols: np.ndarray
     conditions: tuple[Condition, ...]
     key_col: int
+    n_dims: int
+
+    @property
+    def always_active(self) -> bool:
+        return self.conditions == ((),)
+
+    @property
+    def identity(self) -> bool:
+        """The group's columns are all the row's columns, in order."""
+        return bool(np.array_equal(self.cols, np.arange(self.n_dims)))
 
     def active(self, row: np.ndarray) -> bool:
         return any(all(row[c] == i for c, i in cond) for cond in self.conditions)
@@ -130,8 +141,13 @@ class Group:
 
 @dataclass(frozen=True, eq=False)
 class Model:
+    """What TPE keeps per space: its groups, the duplicate encoder and, per group, the kernel bank
+    of the finished trials at the last bandwidth (extended as the history grows)."""
+
     groups: tuple[Group, ...]
     encoder: Encoder
+    banks: dict[int, tuple[Any, KernelBank]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _MODELS: weakref.WeakKeyDictionary[SearchSpace, dict[bool, Model]] = weakref.WeakKeyDictionary()
@@ -168,6 +184,7 @@ def compile_model(space: SearchSpace, multivariate: bool) -> Model:
                         ),
                         conditions=conds,
                         key_col=cols[0],
+                        n_dims=space.n_dims,
                     )
                 )
                 done.update(cols)
@@ -179,6 +196,15 @@ def compile_model(space: SearchSpace, multivariate: bool) -> Model:
     model = Model(groups=tuple(ordered), encoder=Encoder(space))
     per_space[multivariate] = model
     return model
+
+
+def _bucket(n: int) -> int:
+    """``n`` rounded down to an eighth of an octave from 64 on: the bandwidth of an estimator with
+    ``n`` kernels changes by < 1% between buckets (Scott's rule, ``n^(-1/(d+4))``), and within a
+    bucket the kernels computed for earlier trials are reused."""
+    if n < 64:
+        return max(n, 1)
+    return int(2.0 ** (math.floor(8.0 * math.log2(n)) / 8.0))
 
 
 # -- split and weights --------------------------------------------------------------------------
@@ -234,35 +260,66 @@ class _Proposer:
         self.X = X
         self.y = np.where(np.isnan(y), np.inf, y)
         self.lies = [lies]
-        self._good: dict[int, tuple[Parzen | None, np.ndarray, np.ndarray]] = {}
+        self._good: dict[int, tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
 
     def _bandwidth(self, group: Group, n: int) -> np.ndarray:
         return bandwidths(group.num, n, self.opts.bandwidth_factor, self.opts.min_bandwidth_factor)
 
-    def _parzen(self, group: Group, values: np.ndarray, weights: np.ndarray) -> Parzen:
-        return Parzen(
-            group.num, group.cat, values, weights, self.opts.prior_weight, self._bandwidth(group, len(values))
-        )
+    def _history_bank(self, gi: int, group: Group, vals: np.ndarray, n_kernels: int) -> KernelBank:
+        """The kernels of all finished observations of group ``gi`` at the bandwidth of an estimator
+        with ``n_kernels`` kernels, reused from the previous call when its rows are a prefix of
+        ``vals`` and the bandwidth bucket is unchanged (then only the new rows are computed)."""
+        key = (_bucket(n_kernels), self.opts.bandwidth_factor, self.opts.min_bandwidth_factor, self.opts.prior_weight)
+        with self.model.lock:
+            cached = self.model.banks.get(gi)
+            if cached is not None and cached[0] == key:
+                bank = cached[1]
+                if bank.n <= len(vals) and np.array_equal(bank.values[: bank.n], vals[: bank.n]):
+                    bank.append(vals[bank.n :])
+                    return bank
+            bank = KernelBank(group.num, group.cat, self._bandwidth(group, key[0]), self.opts.prior_weight)
+            bank.append(vals)
+            self.model.banks[gi] = (key, bank)
+            return bank
 
     def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
         """``(l, g)`` of group ``gi``; None when the group has no finished observation."""
         if gi not in self._good:
-            rows = np.flatnonzero(~np.isnan(self.X[:, group.key_col]))
-            if len(rows) == 0:
-                self._good[gi] = (None, rows, rows)
+            if group.always_active:
+                vals = self.X if group.identity else self.X[:, group.cols]
+                y = self.y
             else:
-                good, bad = split_good_bad(self.y[rows], self.opts.gamma, self.opts.split)
-                vals = self.X[np.ix_(rows[good], group.cols)]
+                rows = np.flatnonzero(~np.isnan(self.X[:, group.key_col]))
+                vals = self.X[np.ix_(rows, group.cols)]
+                y = self.y[rows]
+            if len(y) == 0:
+                self._good[gi] = None
+            else:
+                good, bad = split_good_bad(y, self.opts.gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
-                self._good[gi] = (self._parzen(group, vals, lw), rows, bad)
-        est_l, rows, bad = self._good[gi]
-        if est_l is None:
+                est_l = Parzen(
+                    group.num, group.cat, vals[good], lw, self.opts.prior_weight, self._bandwidth(group, len(good))
+                )
+                # g's weights over all observations: 0 for the good ones (Watanabe eq. 4 with the
+                # forgetting ramp over the bad ones in trial order).
+                gw = np.zeros(len(y))
+                gw[bad] = forgetting_weights(len(bad), self.opts.linear_forgetting)
+                self._good[gi] = (est_l, vals, gw)
+        state = self._good[gi]
+        if state is None:
             return None
+        est_l, vals, gw = state
         lies = np.concatenate(self.lies) if len(self.lies) > 1 else self.lies[0]
-        lies = lies[~np.isnan(lies[:, group.key_col])] if len(lies) else lies
-        vals = np.concatenate([self.X[np.ix_(rows[bad], group.cols)], lies[:, group.cols]])
-        gw = np.concatenate([forgetting_weights(len(bad), self.opts.linear_forgetting), np.ones(len(lies))])
-        return est_l, self._parzen(group, vals, gw)
+        if len(lies):
+            lies = lies[~np.isnan(lies[:, group.key_col])][:, group.cols]
+        n_bad = int(np.count_nonzero(gw)) + len(lies)
+        bank = self._history_bank(gi, group, vals, n_bad)
+        parts = [(bank, gw)]
+        if len(lies):
+            lie_bank = KernelBank(group.num, group.cat, bank.b, self.opts.prior_weight)
+            lie_bank.append(lies)
+            parts.append((lie_bank, np.ones(len(lies))))
+        return est_l, Parzen.from_banks(group.num, group.cat, parts, self.opts.prior_weight)
 
     def best_of(self, est_l: Parzen, est_g: Parzen, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         """``m`` candidates from ``l`` and their scores ``log l - log g`` (Bergstra eq. 4)."""
