@@ -21,7 +21,7 @@ import numpy as np
 from sparktune._progress import progress_bar
 from sparktune._space import SearchSpace, as_generator, compile_space, space_eval
 from sparktune._suggest import resolve_algo
-from sparktune._trials import Trial, Trials, utcnow
+from sparktune._trials import Trial, Trials, from_epoch, utcnow
 from sparktune.backends._base import CANCELLED, ERROR, OK, Backend, Outcome, Task
 from sparktune.backends.local import InProcessBackend
 from sparktune.base import (
@@ -79,9 +79,13 @@ def _annotated_space(fn: Callable[..., Any]) -> tuple[dict[str, Any], Callable[.
     from sparktune._expr import Expr
 
     params = inspect.signature(fn).parameters
+    try:  # string annotations (``from __future__ import annotations``) are evaluated in fn's globals
+        annotations = inspect.get_annotations(fn, eval_str=True)
+    except Exception:  # noqa: BLE001 - fall back to the raw annotations; the check below names the bad one
+        annotations = dict(getattr(fn, "__annotations__", {}))
     space: dict[str, Any] = {}
     for name in params:
-        ann = fn.__annotations__.get(name)
+        ann = annotations.get(name)
         if not isinstance(ann, Expr):
             raise InvalidAnnotatedParameter(
                 f'space="annotated" needs every parameter of the objective annotated with an hp '
@@ -350,14 +354,29 @@ class _Loop:
         tasks = []
         now = utcnow()
         for rec in records:
-            trials._put(Trial(tid=rec.tid, state=JOB_STATE_RUNNING, vals=rec.vals, result={"status": "running"}, book_time=now, refresh_time=now))
+            trials._put(
+                Trial(
+                    tid=rec.tid,
+                    state=JOB_STATE_RUNNING,
+                    vals=rec.vals,
+                    result={"status": "running"},
+                    book_time=now,
+                    refresh_time=now,
+                )
+            )
             try:
                 params = space.evaluate(rec.vals)
             except Exception as exc:  # noqa: BLE001 - a user's scope function raised: a failed trial
                 import traceback
 
                 self.record(
-                    Outcome(tid=rec.tid, state=ERROR, error=(type(exc).__name__, str(exc)), traceback=traceback.format_exc(), exception=exc)
+                    Outcome(
+                        tid=rec.tid,
+                        state=ERROR,
+                        error=(type(exc).__name__, str(exc)),
+                        traceback=traceback.format_exc(),
+                        exception=exc,
+                    )
                 )
                 continue
             tasks.append(Task(tid=rec.tid, params=params, vals=dict(rec.vals)))
@@ -377,12 +396,18 @@ class _Loop:
         now = utcnow()
         book = prev.book_time
         if out.start is not None:
-            from datetime import datetime, timezone
-
-            book = datetime.fromtimestamp(out.start, timezone.utc).replace(tzinfo=None)
+            book = from_epoch(out.start)
         if out.state == OK:
             result = dict(out.result or {})
-            trial = Trial(tid=out.tid, state=JOB_STATE_DONE, vals=prev.vals, result=result, book_time=book, refresh_time=now, attempts=out.attempts)
+            trial = Trial(
+                tid=out.tid,
+                state=JOB_STATE_DONE,
+                vals=prev.vals,
+                result=result,
+                book_time=book,
+                refresh_time=now,
+                attempts=out.attempts,
+            )
         elif out.state == ERROR:
             trial = Trial(
                 tid=out.tid,
@@ -449,7 +474,11 @@ class _Loop:
 
     def run(self) -> None:
         start = time.monotonic()
-        bar = progress_bar(self.show_progressbar, total=None if self.max_evals == sys.maxsize else self.max_evals, initial=self.n_counted())
+        bar = progress_bar(
+            self.show_progressbar,
+            total=None if self.max_evals == sys.maxsize else self.max_evals,
+            initial=self.n_counted(),
+        )
         try:
             try:
                 self._run(start, bar)
@@ -475,7 +504,10 @@ class _Loop:
     def drain(self, grace: float, reraise: bool = True) -> None:
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
-            for out in self.backend.wait(max(0.0, deadline - time.monotonic())):
+            outs = self.backend.wait(max(0.0, deadline - time.monotonic()))
+            if not outs and getattr(self.backend, "returns_immediately", False):
+                break
+            for out in outs:
                 try:
                     self.record(out)
                 except _Reraise:

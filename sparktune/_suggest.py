@@ -140,7 +140,9 @@ def resolve_algo(algo: Any) -> tuple[Propose, dict[str, Any]]:
     defaults = getattr(fn, "defaults", {})
     unknown = set(options) - set(defaults)
     if unknown:
-        raise TypeError(f"algo: unknown option(s) {sorted(unknown)}; {getattr(fn, '__module__', '')} accepts {sorted(defaults)}")
+        raise TypeError(
+            f"algo: unknown option(s) {sorted(unknown)}; {getattr(fn, '__module__', '')} accepts {sorted(defaults)}"
+        )
     return propose, {**defaults, **options}
 
 
@@ -148,7 +150,9 @@ def is_finite_discrete(space: SearchSpace) -> bool:
     """True when every label takes finitely many values (choices, randint, bounded q-uniforms)."""
     from sparktune._distributions import Categorical, RandInt, Uniform
 
-    return all(isinstance(d, (Categorical, RandInt)) or (isinstance(d, Uniform) and d.q is not None) for d in space.dists)
+    return all(
+        isinstance(d, (Categorical, RandInt)) or (isinstance(d, Uniform) and d.q is not None) for d in space.dists
+    )
 
 
 def seen_keys(history: History) -> set[bytes]:

@@ -41,6 +41,12 @@ def utcnow() -> _dt.datetime:
     return now.replace(microsecond=(now.microsecond // 1000) * 1000)
 
 
+def from_epoch(ts: float) -> _dt.datetime:
+    """Naive UTC time, millisecond precision, from seconds since the epoch."""
+    t = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).replace(tzinfo=None)
+    return t.replace(microsecond=(t.microsecond // 1000) * 1000)
+
+
 @dataclass(frozen=True)
 class Trial:
     """One trial, as recorded.
@@ -348,7 +354,9 @@ class Trials:
             docs.append(doc)
         return docs
 
-    def new_trial_docs_from_rows(self, tids: Sequence[int], space: SearchSpace, rows: np.ndarray) -> list[dict[str, Any]]:
+    def new_trial_docs_from_rows(
+        self, tids: Sequence[int], space: SearchSpace, rows: np.ndarray
+    ) -> list[dict[str, Any]]:
         docs = []
         for tid, row in zip(tids, rows):
             trial = Trial(tid=tid, state=JOB_STATE_NEW, vals=space.row_to_vals(row))

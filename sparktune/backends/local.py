@@ -17,6 +17,8 @@ class InProcessBackend:
     """
 
     parallelism = 1
+    # ``wait`` never blocks: an empty answer means nothing is queued (the driver stops draining).
+    returns_immediately = True
 
     def __init__(self, fn: Callable[..., Any], call: Callable[[Callable[..., Any], Task], Any] | None = None) -> None:
         self._fn = fn
@@ -34,14 +36,21 @@ class InProcessBackend:
         if not self._queue:
             return []
         task = self._queue.popleft()
-        return [run_trial(self._fn, task, call=self._call, keep_exception=True)]
+        try:
+            return [run_trial(self._fn, task, call=self._call, keep_exception=True)]
+        except KeyboardInterrupt:
+            # Ctrl-C inside the objective: the trial was cut short; report it as cancelled.
+            self._cancelled.append(Outcome(tid=task.tid, state=CANCELLED, error=("KeyboardInterrupt", "interrupted")))
+            raise
 
     def cancel(self, tids: Sequence[int]) -> None:
         drop = set(tids)
         kept: deque[Task] = deque()
         for task in self._queue:
             if task.tid in drop:
-                self._cancelled.append(Outcome(tid=task.tid, state=CANCELLED, error=("Cancelled", "not started"), attempts=0))
+                self._cancelled.append(
+                    Outcome(tid=task.tid, state=CANCELLED, error=("Cancelled", "not started"), attempts=0)
+                )
             else:
                 kept.append(task)
         self._queue = kept

@@ -1,0 +1,66 @@
+"""Trials views, pickling, and that the core imports without pyspark."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from sparktune import Trials, anneal, fmin, hp, rand, tpe
+from sparktune._space import compile_space
+from sparktune.base import JOB_STATE_DONE, JOB_STATE_NEW
+from sparktune.fmin import generate_trials_to_calculate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_trials_pickle_round_trip_and_continue():
+    trials = Trials()
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=tpe.suggest, max_evals=5, trials=trials, show_progressbar=False)
+    again = pickle.loads(pickle.dumps(trials))
+    assert again.trials == trials.trials
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=tpe.suggest, max_evals=8, trials=again, show_progressbar=False)
+    assert len(again) == 8
+
+
+def test_history_arrays_follow_finished_trials():
+    space = compile_space({"x": hp.uniform("x", 0, 1), "c": hp.choice("c", [0, hp.randint("r", 3)])})
+    trials = Trials()
+    fmin(lambda p: p["x"], space.root, algo=rand.suggest, max_evals=20, trials=trials, show_progressbar=False)
+    h = trials._history(space)
+    assert h.X.shape == (20, 3) and h.y.shape == (20,)
+    assert np.allclose(h.y, trials.losses())
+    assert np.array_equal(np.isnan(h.X), ~space.active_mask(h.X))
+    assert not h.X.flags.writeable
+
+
+def test_generate_trials_docs_are_new():
+    trials = generate_trials_to_calculate([{"x": 0.3}])
+    assert trials.trials[0]["state"] == JOB_STATE_NEW and trials.trials[0]["misc"]["vals"] == {"x": [0.3]}
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=anneal.suggest, max_evals=1, trials=trials, show_progressbar=False)
+    assert trials.trials[0]["state"] == JOB_STATE_DONE and trials.losses() == [0.3]
+
+
+def test_import_sparktune_without_pyspark():
+    code = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "pyspark" or name.startswith("pyspark."):
+                    raise ImportError("pyspark is blocked for this test")
+        sys.meta_path.insert(0, Block())
+        import sparktune
+        from sparktune import fmin, hp, tpe, rand, anneal, Trials, STATUS_OK, space_eval
+        print(fmin(lambda x: x ** 2, hp.uniform("x", -1, 1), algo=tpe.suggest, max_evals=5, show_progressbar=False) is not None)
+        assert "pyspark" not in sys.modules
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
