@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sparktune import anneal, early_stop, exceptions, hp, pyll, rand, tpe
+
 # Import the module sparktune.fmin first, then bind the function to the name (as hyperopt does), so
 # that `from sparktune.fmin import ...` later cannot replace the function with the module.
 from sparktune.fmin import fmin, generate_trials_to_calculate  # isort: skip

@@ -20,10 +20,7 @@ import numpy as np
 
 def _check_number(label: str, name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(
-            f"`{name}` must be a number, got {name}={value!r} ({type(value).__name__}) "
-            f"for label {label!r}"
-        )
+        raise TypeError(f"`{name}` must be a number, got {name}={value!r} ({type(value).__name__}) for label {label!r}")
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"`{name}` must be finite, got {name}={value!r} for label {label!r}")
@@ -69,8 +66,7 @@ class Uniform:
         high = _check_number(self.label, "high", self.high)
         if not low < high:
             raise ValueError(
-                f"`low < high` must hold, got low={self.low!r}, high={self.high!r} "
-                f"for label {self.label!r}"
+                f"`low < high` must hold, got low={self.low!r}, high={self.high!r} for label {self.label!r}"
             )
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
@@ -136,14 +132,12 @@ class RandInt:
                     v = int(v)
                 else:
                     raise TypeError(
-                        f"`{name}` of randint must be an integer, got {name}={v!r} "
-                        f"for label {self.label!r}"
+                        f"`{name}` of randint must be an integer, got {name}={v!r} for label {self.label!r}"
                     )
             object.__setattr__(self, name, int(v))
         if not self.low < self.high:
             raise ValueError(
-                f"`low < high` must hold for randint, got low={self.low!r}, high={self.high!r} "
-                f"for label {self.label!r}"
+                f"`low < high` must hold for randint, got low={self.low!r}, high={self.high!r} for label {self.label!r}"
             )
 
     @property

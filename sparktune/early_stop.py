@@ -17,7 +17,9 @@ def no_progress_loss(iteration_stop_count: int = 20, percent_increase: float = 0
     cancelled count as trials without progress.
     """
 
-    def stop_fn(trials: Any, best_loss: float | None = None, iteration_no_progress: int = 0, seen: int = 0) -> tuple[bool, list[Any]]:
+    def stop_fn(
+        trials: Any, best_loss: float | None = None, iteration_no_progress: int = 0, seen: int = 0
+    ) -> tuple[bool, list[Any]]:
         finished = trials._finished
         for tid in finished[seen:]:
             trial = trials._records.get(tid)

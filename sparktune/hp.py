@@ -33,9 +33,7 @@ def _check_label(label: Any) -> str:
 
 def _check_options(label: str, options: Any) -> tuple[Any, ...]:
     if isinstance(options, (str, bytes, dict)) or not isinstance(options, Sequence):
-        raise TypeError(
-            f"choice options must be a list or tuple, got {type(options).__name__} for label {label!r}"
-        )
+        raise TypeError(f"choice options must be a list or tuple, got {type(options).__name__} for label {label!r}")
     if len(options) == 0:
         raise ValueError(f"a choice needs at least one option, got an empty list for label {label!r}")
     return tuple(options)

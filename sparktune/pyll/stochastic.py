@@ -15,7 +15,7 @@ def sample(expr: Any, rng: np.random.Generator | None = None, **kwargs: Any) -> 
         rng: a ``numpy.random.Generator`` (default: a fresh unseeded one). A legacy
             ``numpy.random.RandomState`` is accepted too.
     """
-    from sparktune._space import compile_space, as_generator
+    from sparktune._space import as_generator, compile_space
 
     space = compile_space(expr)
     gen = as_generator(rng)
