@@ -317,7 +317,8 @@ class _Loop:
         self.loss_threshold = loss_threshold
         self.early_stop_fn = early_stop_fn
         self.early_stop_args: list[Any] = []
-        self.catch = catch
+        # hyperopt's SparkTrials records raising objectives and goes on, whatever catch_eval_exceptions says
+        self.catch = catch or bool(getattr(trials, "asynchronous", False))
         self.trial_file = trial_file
         self.parallelism = max(int(backend.parallelism), 1)
         self.slots = self.parallelism if self.parallelism > 1 else queue_len
