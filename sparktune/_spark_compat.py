@@ -169,15 +169,13 @@ def default_parallelism(session: Any) -> int:
 
 def connect_host(session: Any) -> str | None:
     """Host part of a Connect session's ``sc://`` URL, or None when it cannot be read."""
-    url = None
-    try:
-        url = session.client._builder.url  # pyspark 3.5 - 4.x ChannelBuilder
-    except AttributeError:
-        url = os.environ.get("SPARK_REMOTE")
+    host = getattr(getattr(session, "client", None), "host", None)  # pyspark >= 3.5
+    if host:
+        return str(host).strip("[]")
+    url = os.environ.get("SPARK_REMOTE")
     if not url:
         return None
-    parsed = urlparse(str(url).replace("sc://", "http://", 1))
-    return parsed.hostname
+    return urlparse(str(url).replace("sc://", "http://", 1)).hostname
 
 
 def is_loopback(host: str | None) -> bool:
@@ -220,9 +218,18 @@ def has_job_tags(session: Any) -> bool:
     return pyspark_version() >= (4, 0) and hasattr(session, "addTag")
 
 
+def _context_job_tags(session: Any) -> bool:
+    # Classic Spark: SparkContext-level job tags (3.5+). The session-level ``SparkSession.addTag``
+    # of classic pyspark 4.3 breaks MLlib: ``evaluator.evaluate`` then fails with "Task not
+    # serializable: SparkSession$$anon$1" (seen here), so classic sessions use the context's tags.
+    return not is_connect(session) and hasattr(getattr(session, "sparkContext", None), "addJobTag")
+
+
 def add_tag(session: Any, tag: str) -> None:
     """Tag the current thread's Spark jobs with ``tag`` (job group where tags are missing)."""
-    if has_job_tags(session):
+    if _context_job_tags(session):
+        session.sparkContext.addJobTag(tag)
+    elif has_job_tags(session):
         session.addTag(tag)
     else:
         session.sparkContext.setJobGroup(tag, "sparktune", interruptOnCancel=True)
@@ -231,7 +238,9 @@ def add_tag(session: Any, tag: str) -> None:
 def remove_tag(session: Any, tag: str) -> None:
     """Undo ``add_tag`` for the current thread."""
     try:
-        if has_job_tags(session):
+        if _context_job_tags(session):
+            session.sparkContext.removeJobTag(tag)
+        elif has_job_tags(session):
             session.removeTag(tag)
         else:
             session.sparkContext.setLocalProperty("spark.jobGroup.id", None)
@@ -242,7 +251,9 @@ def remove_tag(session: Any, tag: str) -> None:
 def interrupt_tag(session: Any, tag: str) -> None:
     """Cancel every running Spark job carrying ``tag`` (or job group ``tag``)."""
     try:
-        if has_job_tags(session):
+        if _context_job_tags(session):
+            session.sparkContext.cancelJobsWithTag(tag)
+        elif has_job_tags(session):
             session.interruptTag(tag)
         else:
             session.sparkContext.cancelJobGroup(tag)
