@@ -400,6 +400,9 @@ class _Loop:
             book = from_epoch(out.start)
         if out.state == OK:
             result = dict(out.result or {})
+            attachments = result.pop("attachments", None)
+            if isinstance(attachments, dict):  # hyperopt keeps these apart from the result
+                trials.attachments.setdefault(f"ATTACH::{out.tid}", {}).update(attachments)
             trial = Trial(
                 tid=out.tid,
                 state=JOB_STATE_DONE,
