@@ -332,15 +332,14 @@ class _Loop:
 
     def n_counted(self) -> int:
         """Trials that count towards max_evals: all recorded except queued points not yet run."""
-        return sum(1 for t in self.trials._records.values() if t.state != JOB_STATE_NEW)
+        return len(self.trials._records) - self.trials._count(JOB_STATE_NEW)
 
     def best_loss(self) -> float | None:
-        losses = [t.loss for t in self.trials._records.values() if t.loss is not None]
-        return min(losses) if losses else None
+        return self.trials._best_loss()
 
     def new_tasks(self, n: int) -> list[Task]:
         trials, space = self.trials, self.space
-        queued = sorted(t.tid for t in trials._records.values() if t.state == JOB_STATE_NEW)[:n]
+        queued = sorted(t for t in trials._pending if trials._records[t].state == JOB_STATE_NEW)[:n]
         records = [trials._records[tid] for tid in queued]
         k = n - len(records)
         if k > 0:
@@ -391,8 +390,7 @@ class _Loop:
             return
         if out.state == CANCELLED and out.attempts == 0:
             # never started (queued in-process): forget it, it will be suggested again if needed
-            del trials._records[out.tid]
-            trials._docs.pop(out.tid, None)
+            trials._delete(out.tid)
             return
         now = utcnow()
         book = prev.book_time

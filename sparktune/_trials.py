@@ -157,6 +157,11 @@ class Trials:
         self._labels: tuple[str, ...] = ()
         self._hist: _HistoryCache | None = None
         self.attachments: dict[str, Any] = {}
+        # Derived state kept up to date by _put/_delete, so that the fmin loop does O(1) work per
+        # trial instead of scanning every record (matters at thousands of trials).
+        self._counts: dict[int, int] = {}
+        self._pending: set[int] = set()  # tids in state NEW or RUNNING
+        self._best: tuple[float, int] | None = None  # (loss, tid) of the best ok trial
 
     # -- recording (used by the fmin loop) ----------------------------------------------------
 
@@ -167,10 +172,38 @@ class Trials:
 
     def _put(self, trial: Trial) -> None:
         prev = self._records.get(trial.tid)
+        if prev is not None:
+            self._forget(prev)
         self._records[trial.tid] = trial
         self._docs.pop(trial.tid, None)
+        self._counts[trial.state] = self._counts.get(trial.state, 0) + 1
+        if trial.state in (JOB_STATE_NEW, JOB_STATE_RUNNING):
+            self._pending.add(trial.tid)
+        loss = trial.loss
+        if loss is not None and not math.isnan(loss) and (self._best is None or (loss, trial.tid) < self._best):
+            self._best = (loss, trial.tid)
         if trial.state in FINAL_STATES and (prev is None or prev.state not in FINAL_STATES):
             self._finished.append(trial.tid)
+
+    def _forget(self, trial: Trial) -> None:
+        """Take ``trial`` out of the derived state (before it is replaced or deleted)."""
+        self._counts[trial.state] -= 1
+        self._pending.discard(trial.tid)
+        if self._best is not None and self._best[1] == trial.tid:  # rare: the best trial is replaced
+            ok = [(t.loss, t.tid) for t in self._records.values() if t.tid != trial.tid and t.loss is not None]
+            self._best = min(((loss, tid) for loss, tid in ok if not math.isnan(loss)), default=None)
+
+    def _delete(self, tid: int) -> None:
+        """Remove a trial that never started (a queued trial cancelled at a stop)."""
+        self._forget(self._records[tid])
+        del self._records[tid]
+        self._docs.pop(tid, None)
+
+    def _count(self, *states: int) -> int:
+        return sum(self._counts.get(s, 0) for s in states)
+
+    def _best_loss(self) -> float | None:
+        return None if self._best is None else self._best[0]
 
     def _update(self, tid: int, **changes: Any) -> Trial:
         trial = dataclasses.replace(self._records[tid], **changes)
@@ -185,7 +218,7 @@ class Trials:
         h = self._hist
         if h is None or h.labels != space.labels:
             h = self._hist = _HistoryCache(space)
-        for tid in self._finished[h.cursor :]:
+        for tid in sorted(self._finished[h.cursor :]):  # tid order: reproducible whatever finished first
             trial = self._records[tid]
             if trial.state == JOB_STATE_CANCEL:
                 continue
@@ -197,11 +230,7 @@ class Trials:
             else:
                 h.X_failed.append(row)
         h.cursor = len(self._finished)
-        pending = [
-            space.vals_to_row(t.vals, what=f"trial {t.tid}")
-            for t in self._records.values()
-            if t.state in (JOB_STATE_NEW, JOB_STATE_RUNNING)
-        ]
+        pending = [space.vals_to_row(self._records[t].vals, what=f"trial {t}") for t in sorted(self._pending)]
         X_pending = np.array(pending) if pending else np.empty((0, space.n_dims))
         return History(X=h.X.view(), y=h.y.view(), X_pending=X_pending, X_failed=h.X_failed.view())
 
@@ -236,7 +265,7 @@ class Trials:
         return iter(self.trials)
 
     def __len__(self) -> int:
-        return sum(1 for t in self._records.values() if t.state in JOB_VALID_STATES)
+        return self._count(*JOB_VALID_STATES)
 
     def __getitem__(self, item: Any) -> Any:
         return self.trials[item]
@@ -297,19 +326,12 @@ class Trials:
         Raises:
             AllTrialsFailed: no trial finished with status ok.
         """
-        best: Trial | None = None
-        for trial in self._records.values():
-            loss = trial.loss
-            if loss is None or math.isnan(loss):
-                continue
-            if best is None or loss < best.loss or (loss == best.loss and trial.tid < best.tid):  # type: ignore[operator]
-                best = trial
-        if best is None:
+        if self._best is None:
             raise AllTrialsFailed(
                 f"no trial finished with status 'ok' ({len(self._records)} trial(s) recorded); "
                 "see trials.all_trials for their errors"
             )
-        return self._doc(best.tid)
+        return self._doc(self._best[1])
 
     @property
     def argmin(self) -> dict[str, int | float]:
@@ -322,7 +344,7 @@ class Trials:
 
     def count_by_state_synced(self, arg: Any, trials: Any = None) -> int:
         states = set(arg) if isinstance(arg, (list, tuple, set)) else {arg}
-        return sum(1 for t in self._records.values() if t.state in states)
+        return self._count(*states)
 
     count_by_state_unsynced = count_by_state_synced
 
