@@ -222,6 +222,9 @@ def fmin(
     trials._set_labels(cspace.labels)
     if tf is not None and tf.exists():
         _load_trial_file(trials, tf, cspace)
+    for t in list(trials._records.values()):
+        if t.state == JOB_STATE_RUNNING:  # left running by an interrupted earlier run: run it again
+            trials._put(Trial(tid=t.tid, state=JOB_STATE_NEW, vals=t.vals))
     for t in trials._records.values():  # every queued point must fit the space before anything runs
         if t.state == JOB_STATE_NEW:
             cspace.vals_to_row(t.vals, what=f"trial {t.tid}")

@@ -65,3 +65,31 @@ def test_import_sparktune_without_pyspark():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_running_trials_left_by_an_interrupted_run_are_run_again():
+    from sparktune._trials import Trial
+    from sparktune.base import JOB_STATE_RUNNING
+
+    trials = Trials()
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=3, trials=trials, show_progressbar=False)
+    trials._put(Trial(tid=3, state=JOB_STATE_RUNNING, vals={"x": 0.125}))  # as a pickled mid-run store has
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=5, trials=trials, show_progressbar=False)
+    assert len(trials) == 5 and all(d["state"] == JOB_STATE_DONE for d in trials.trials)
+    assert trials.trials[3]["result"]["loss"] == 0.125
+
+
+def test_distribution_json_round_trip():
+    from sparktune._distributions import from_json, to_json
+
+    space = compile_space(
+        {
+            "u": hp.qloguniform("u", 0, 3, 2),
+            "n": hp.qnormal("n", 1, 2, 0.5),
+            "r": hp.randint("r", 3, 9),
+            "c": hp.pchoice("c", [(0.25, "a"), (0.75, "b")]),
+            "i": hp.uniformint("i", 0, 10),
+        }
+    )
+    for dist in space.dists:
+        assert from_json(to_json(dist)) == dist
