@@ -23,11 +23,13 @@ logger = logging.getLogger("sparktune.tpe")
 
 #: Default options. The hyperopt names keep hyperopt's meaning except where noted.
 DEFAULTS: dict[str, Any] = {
-    # Finished trials drawn from the prior before TPE models (hyperopt: 20; Optuna: 10).
+    # Trials drawn from the prior before TPE models: the first n_startup_jobs started trials
+    # (running ones count, as in hyperopt) and any proposed before a trial has finished
+    # (hyperopt: 20; Optuna: 10).
     "n_startup_jobs": 10,
     # Fraction of the finished trials in the good set: n_good = min(ceil(gamma * N), 25) with the
     # default split="linear"; with split="sqrt" it is hyperopt's min(ceil(gamma * sqrt(N)), 25).
-    "gamma": 0.15,
+    "gamma": 0.1,
     # Candidates drawn from l(x) per proposal; the best l(x)/g(x) wins (hyperopt and Optuna: 24).
     "n_EI_candidates": 24,
     # Weight of the prior kernel relative to an observation's (and the categorical smoothing).
@@ -45,9 +47,13 @@ DEFAULTS: dict[str, Any] = {
     # "linear" (Watanabe 2023 / Optuna) or "sqrt" (hyperopt) size of the good set.
     "split": "linear",
     # Scott's-rule factor of the kernel bandwidth: b = factor * range * N^(-1/(d+4)).
-    "bandwidth_factor": 0.2,
+    "bandwidth_factor": 0.05,
     # Minimum bandwidth as a fraction of the range; None = "magic clip" range / min(100, N + 1).
-    "min_bandwidth_factor": None,
+    "min_bandwidth_factor": 0.01,
+    # Bandwidth of the good density's kernels: "neighbour" (per kernel and column, the larger
+    # distance to its neighbours) or "scott" (shared, Scott's rule); the bad density always uses
+    # Scott's rule ("neighbour-both" uses the neighbour rule for both, at O(N log N) per call).
+    "bandwidth": "scott",
 }
 
 

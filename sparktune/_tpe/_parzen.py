@@ -82,6 +82,36 @@ def bandwidths(cols: NumericColumns, n: int, factor: float, min_factor: float | 
     return np.where(cols.discrete & ~cols.log, np.maximum(b, cols.step / 2), b)
 
 
+def neighbour_bandwidths(cols: NumericColumns, mu: np.ndarray) -> np.ndarray:
+    """Per kernel and column bandwidth by the neighbour rule (hyperopt; Optuna 5 in multivariate
+    mode too): the larger distance from a kernel's centre to its sorted neighbours in that column,
+    the bounds counting as neighbours, clipped to ``[R / min(100, n + 2), R]`` (magic clip with the
+    prior counted as a kernel; Watanabe 2023, eq. 16). A discrete column's is at least half a step.
+
+    Args:
+        cols: the numeric columns.
+        mu: kernel centres in ``z``, shape (n, d).
+
+    Returns:
+        Bandwidths, shape (n, d).
+    """
+    n, d = mu.shape
+    if n == 0:
+        return np.empty((0, d))
+    lo = np.where(np.isfinite(cols.lo), cols.lo, mu.min(axis=0) - cols.ref)
+    hi = np.where(np.isfinite(cols.hi), cols.hi, mu.max(axis=0) + cols.ref)
+    order = np.argsort(mu, axis=0, kind="stable")
+    srt = np.take_along_axis(mu, order, axis=0)
+    ext = np.concatenate([lo[None, :], srt, hi[None, :]], axis=0)
+    gaps = np.diff(ext, axis=0)
+    sig_sorted = np.maximum(gaps[:-1], gaps[1:])
+    sig = np.empty_like(sig_sorted)
+    np.put_along_axis(sig, order, sig_sorted, axis=0)
+    b_min = cols.ref / min(100.0, n + 2.0)
+    sig = np.minimum(np.maximum(sig, b_min), cols.ref)
+    return np.where(cols.discrete & ~cols.log, np.maximum(sig, cols.step / 2), sig)
+
+
 class KernelBank:
     """The observation kernels of one bandwidth: what ``log K_k(x)`` needs that does not depend on
     ``x``, per observation. Rows are appended in amortised O(1) (capacity doubles), so a history
@@ -91,18 +121,17 @@ class KernelBank:
     Args:
         num, cat: the columns modelled.
         bandwidth: per numeric column bandwidth ``b`` (in ``z``).
-        prior_weight: the categorical smoothing ``a`` (kernel k puts ``(1 + a pi_c) / (1 + a)`` on
-            its observed option and ``a pi_c / (1 + a)`` on the others; Optuna's and hyperopt's
-            pseudo-count smoothing, with ``pi`` the choice's prior probabilities).
+        smoothing: the categorical pseudo-count ``s`` per option: kernel k puts
+            ``(1[c = c_k] + s C pi_c) / (1 + s C)`` on option ``c`` of a choice with ``C`` options and
+            prior ``pi`` (``s = prior_weight / (n + 1)`` for n kernels, as Optuna 5 does: kernels
+            grow sharper as observations accumulate while the prior kernel keeps every option alive).
     """
 
-    def __init__(
-        self, num: NumericColumns, cat: CategoricalColumns, bandwidth: np.ndarray, prior_weight: float
-    ) -> None:
+    def __init__(self, num: NumericColumns, cat: CategoricalColumns, bandwidth: np.ndarray, smoothing: float) -> None:
         self.num = num
         self.cat = cat
         self.b = np.asarray(bandwidth, dtype=np.float64)
-        self.a = float(prior_weight)
+        self.smoothing = float(smoothing)
         self.cont = ~num.discrete
         self.disc_idx = np.flatnonzero(num.discrete)
         self.disc = num.subset(self.disc_idx)
@@ -160,7 +189,8 @@ class KernelBank:
             onehot = np.zeros((k, len(pi)))
             onehot[np.arange(k), values[:, self.dn + i].astype(np.intp)] = 1.0
             with np.errstate(divide="ignore"):
-                self.cat_logp[i][lo:hi] = np.log((onehot + self.a * pi) / (1.0 + self.a))
+                a = self.smoothing * len(pi)
+                self.cat_logp[i][lo:hi] = np.log((onehot + a * pi) / (1.0 + a))
         self.n = hi
 
     def log_kernels(self, values: np.ndarray, x: np.ndarray, n: int, log_w: np.ndarray) -> np.ndarray:
@@ -182,6 +212,73 @@ class KernelBank:
         """Scaled continuous coordinates ``x' = (z - centre) / b`` of candidate rows (m, d)."""
         z = self.num.to_model(values[:, : self.dn]) if self.dn else np.empty((len(values), 0))
         return (z[:, self.cont] - self.centre) * self.inv_b
+
+    def log_density(self, values: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+        """``log sum_k w_k K_k(x)`` over the first ``len(log_w)`` kernels, for candidates (m, d)."""
+        x = self.scaled(values)
+        lk = self.log_kernels(values, x, len(log_w), log_w)
+        return _logsumexp_rows(lk) - 0.5 * np.einsum("ij,ij->i", x, x)
+
+    def kernel_sd(self, rows: np.ndarray) -> np.ndarray:
+        """Bandwidths of the kernels ``rows``, shape (len(rows), d)."""
+        return np.broadcast_to(self.b, (len(rows), self.dn))
+
+
+class LocalKernels:
+    """Observation kernels with their own bandwidth per kernel and column (the neighbour rule).
+
+    Scored directly over (m, n, d): meant for the good density, whose n <= 25 kernels are refitted
+    every call. Same interface as ``KernelBank``.
+
+    Args:
+        num, cat: the columns modelled.
+        values: kernel centres, (n, d) values (numeric columns first, then categorical).
+        bandwidth: per kernel and numeric column bandwidth, shape (n, len(num.cols)).
+        smoothing: categorical pseudo-count per option (see ``KernelBank``).
+    """
+
+    def __init__(
+        self, num: NumericColumns, cat: CategoricalColumns, values: np.ndarray, bandwidth: np.ndarray, smoothing: float
+    ) -> None:
+        self.num = num
+        self.cat = cat
+        self.dn = len(num.cols)
+        self.n = len(values)
+        self.smoothing = float(smoothing)
+        self.b = np.asarray(bandwidth, dtype=np.float64).reshape(self.n, self.dn)
+        self.values = values
+        self.cont = ~num.discrete
+        self.disc_idx = np.flatnonzero(num.discrete)
+        self.disc = num.subset(self.disc_idx)
+        self.mu = num.to_model(values[:, : self.dn]) if self.dn else np.empty((self.n, 0))
+        log_z = _log_inside((num.lo - self.mu) / self.b, (num.hi - self.mu) / self.b).sum(axis=1) if self.dn else 0.0
+        self.const = -log_z - (np.log(self.b[:, self.cont]) + _LOG_SQRT_2PI).sum(axis=1)
+        self.cat_logp = []
+        for i, pi in enumerate(cat.probs):
+            onehot = np.zeros((self.n, len(pi)))
+            onehot[np.arange(self.n), values[:, self.dn + i].astype(np.intp)] = 1.0
+            a = self.smoothing * len(pi)
+            with np.errstate(divide="ignore"):
+                self.cat_logp.append(np.log((onehot + a * pi) / (1.0 + a)))
+
+    def log_density(self, values: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+        """``log sum_k w_k K_k(x)`` for candidates ``values`` (m, d)."""
+        n = len(log_w)
+        z = self.num.to_model(values[:, : self.dn]) if self.dn else np.empty((len(values), 0))
+        u = (z[:, None, self.cont] - self.mu[None, :n, self.cont]) / self.b[None, :n, self.cont]
+        lk = -0.5 * np.einsum("mnd,mnd->mn", u, u) + (self.const[:n] + log_w)[None, :]
+        if len(self.disc_idx):
+            ea, eb = self.disc.bin_edges(values[:, self.disc_idx])
+            for i, j in enumerate(self.disc_idx):
+                mu = self.mu[None, :n, j]
+                bj = self.b[None, :n, j]
+                lk += _log_mass((ea[:, i, None] - mu) / bj, (eb[:, i, None] - mu) / bj)
+        for i, logp in enumerate(self.cat_logp):
+            lk += logp[:n, values[:, self.dn + i].astype(np.intp)].T
+        return _logsumexp_rows(lk)
+
+    def kernel_sd(self, rows: np.ndarray) -> np.ndarray:
+        return self.b[rows]
 
 
 def _logsumexp_rows(lk: np.ndarray) -> np.ndarray:
@@ -218,7 +315,7 @@ class Parzen:
         prior_weight: float,
         bandwidth: np.ndarray,
     ) -> None:
-        bank = KernelBank(num, cat, bandwidth, prior_weight)
+        bank = KernelBank(num, cat, bandwidth, prior_weight / (len(values) + 1))
         bank.append(np.asarray(values, dtype=np.float64))
         self._init(num, cat, [(bank, np.asarray(weights, dtype=np.float64))], prior_weight)
 
@@ -270,9 +367,7 @@ class Parzen:
         z = self.num.to_model(values[:, :dn]) if dn else np.empty((m, 0))
         out = self.log_w_prior + self._prior_log_pdf(values, z)
         for bank, log_w in self.parts:
-            x = bank.scaled(values)
-            obs = _logsumexp_rows(bank.log_kernels(values, x, len(log_w), log_w)) - 0.5 * np.einsum("ij,ij->i", x, x)
-            out = np.logaddexp(out, obs)
+            out = np.logaddexp(out, bank.log_density(values, log_w))
         return out
 
     def _prior_log_pdf(self, values: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -317,7 +412,7 @@ class Parzen:
             rows = k[sel] - start
             if dn:
                 mu[sel] = bank.mu[rows]
-                sd[sel] = bank.b
+                sd[sel] = bank.kernel_sd(rows)
             for i, lp in enumerate(bank.cat_logp):
                 cat_p[i][sel] = np.exp(lp[rows])
             start += len(lw)

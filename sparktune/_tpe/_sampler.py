@@ -44,7 +44,7 @@ from sparktune._tpe._columns import (
     categorical_columns,
     numeric_columns,
 )
-from sparktune._tpe._parzen import KernelBank, Parzen, bandwidths
+from sparktune._tpe._parzen import KernelBank, LocalKernels, Parzen, bandwidths, neighbour_bandwidths
 
 logger = logging.getLogger("sparktune.tpe")
 
@@ -68,6 +68,7 @@ class Options:
     split: str
     bandwidth_factor: float
     min_bandwidth_factor: float | None
+    bandwidth: str
 
     @classmethod
     def from_kwargs(cls, **opts: Any) -> Options:
@@ -95,6 +96,11 @@ class Options:
         split = opts["split"]
         if split not in ("linear", "sqrt"):
             raise ValueError(f"tpe option `split` must be 'linear' or 'sqrt', got split={split!r}")
+        bw = opts["bandwidth"]
+        if bw not in ("scott", "neighbour", "neighbour-both"):
+            raise ValueError(
+                f"tpe option `bandwidth` must be 'scott', 'neighbour' or 'neighbour-both', got bandwidth={bw!r}"
+            )
         mbf = opts["min_bandwidth_factor"]
         if mbf is not None:
             mbf = number("min_bandwidth_factor", 0.0, 1.0)
@@ -109,6 +115,7 @@ class Options:
             split=split,
             bandwidth_factor=number("bandwidth_factor", 0.0, math.inf),
             min_bandwidth_factor=mbf,
+            bandwidth=bw,
         )
 
 
@@ -277,10 +284,20 @@ class _Proposer:
                 if bank.n <= len(vals) and np.array_equal(bank.values[: bank.n], vals[: bank.n]):
                     bank.append(vals[bank.n :])
                     return bank
-            bank = KernelBank(group.num, group.cat, self._bandwidth(group, key[0]), self.opts.prior_weight)
+            smoothing = self.opts.prior_weight / (key[0] + 1)
+            bank = KernelBank(group.num, group.cat, self._bandwidth(group, key[0]), smoothing)
             bank.append(vals)
             self.model.banks[gi] = (key, bank)
             return bank
+
+    def _good_parzen(self, group: Group, vals: np.ndarray, w: np.ndarray) -> Parzen:
+        if self.opts.bandwidth == "scott":
+            return Parzen(group.num, group.cat, vals, w, self.opts.prior_weight, self._bandwidth(group, len(vals)))
+        mu = group.num.to_model(vals[:, : len(group.num.cols)])
+        kernels = LocalKernels(
+            group.num, group.cat, vals, neighbour_bandwidths(group.num, mu), self.opts.prior_weight / (len(vals) + 1)
+        )
+        return Parzen.from_banks(group.num, group.cat, [(kernels, w)], self.opts.prior_weight)
 
     def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
         """``(l, g)`` of group ``gi``; None when the group has no finished observation."""
@@ -297,9 +314,7 @@ class _Proposer:
             else:
                 good, bad = split_good_bad(y, self.opts.gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
-                est_l = Parzen(
-                    group.num, group.cat, vals[good], lw, self.opts.prior_weight, self._bandwidth(group, len(good))
-                )
+                est_l = self._good_parzen(group, vals[good], lw)
                 # g's weights over all observations: 0 for the good ones (Watanabe eq. 4 with the
                 # forgetting ramp over the bad ones in trial order).
                 gw = np.zeros(len(y))
@@ -310,13 +325,16 @@ class _Proposer:
             return None
         est_l, vals, gw = state
         lies = np.concatenate(self.lies) if len(self.lies) > 1 else self.lies[0]
-        if len(lies):
-            lies = lies[~np.isnan(lies[:, group.key_col])][:, group.cols]
+        lies = lies[~np.isnan(lies[:, group.key_col])][:, group.cols] if len(lies) else lies[:, group.cols]
         n_bad = int(np.count_nonzero(gw)) + len(lies)
+        if self.opts.bandwidth == "neighbour-both":
+            bad_vals = np.concatenate([vals[gw > 0], lies])
+            w = np.concatenate([gw[gw > 0], np.ones(len(lies))])
+            return est_l, self._good_parzen(group, bad_vals, w)
         bank = self._history_bank(gi, group, vals, n_bad)
         parts = [(bank, gw)]
         if len(lies):
-            lie_bank = KernelBank(group.num, group.cat, bank.b, self.opts.prior_weight)
+            lie_bank = KernelBank(group.num, group.cat, bank.b, bank.smoothing)
             lie_bank.append(lies)
             parts.append((lie_bank, np.ones(len(lies))))
         return est_l, Parzen.from_banks(group.num, group.cat, parts, self.opts.prior_weight)
@@ -416,23 +434,33 @@ def propose_tpe(
     def is_seen(row: np.ndarray) -> bool:
         return seen is not None and bool(_contains(seen, enc.codes(row[None, :]))[0])
 
-    if len(X) < max(opts.n_startup_jobs, 1):
-        logger.debug("tpe: %d finished trials < n_startup_jobs=%d: sampling the prior", len(X), opts.n_startup_jobs)
-        prior = space.sample(rng, n)
-        for i in range(n):
+    # Startup (hyperopt's rule): a configuration is drawn from the prior while fewer than
+    # n_startup_jobs trials have started before it (finished, failed, running and the earlier
+    # members of this batch), or while no trial has finished.
+    started = len(X) + len(X_pending) + len(X_failed)
+    n_prior = n if len(X) == 0 else int(min(n, max(opts.n_startup_jobs - started, 0)))
+    if n_prior:
+        logger.debug(
+            "tpe: %d trials started < n_startup_jobs=%d: %d from the prior", started, opts.n_startup_jobs, n_prior
+        )
+        prior = space.sample(rng, n_prior)
+        for i in range(n_prior):
             row = prior[i]
             if is_seen(row):
                 row = _unseen_prior(space, enc, seen, rng)  # type: ignore[arg-type]
                 row = prior[i] if row is None else row
             out[i] = row
             remember(row)
-        return out
+        if n_prior == n:
+            return out
 
     lies = X_failed
     if opts.constant_liar and len(X_pending):
         lies = np.concatenate([X_pending, X_failed])
+    if n_prior and opts.constant_liar:
+        lies = np.concatenate([lies, out[:n_prior]])
     proposer = _Proposer(space, model, X, y, lies, opts)
-    for i in range(n):
+    for i in range(n_prior, n):
         row = proposer.row(rng, seen)
         if is_seen(row):
             # A duplicate in a discrete space: lie that it is bad and try again, then fall back to
