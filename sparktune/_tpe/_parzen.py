@@ -286,6 +286,9 @@ def _logsumexp_rows(lk: np.ndarray) -> np.ndarray:
     top = lk.max(axis=1)
     top = np.where(np.isfinite(top), top, 0.0)
     lk -= top[:, None]
+    # Terms below e^-600 of the largest cannot change the sum; clamping them keeps np.exp off its
+    # slow underflow path (narrow kernels put most of g's terms far below it).
+    np.maximum(lk, -600.0, out=lk)
     np.exp(lk, out=lk)
     with np.errstate(divide="ignore"):
         return np.log(lk.sum(axis=1)) + top
