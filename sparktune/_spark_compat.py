@@ -42,8 +42,7 @@ def import_pyspark() -> Any:
         import pyspark
     except ImportError as exc:
         raise SparkUnavailableError(
-            f"SparkTrials needs pyspark, which is not installed ({exc}). Install it with: "
-            f"{INSTALL_HINT}"
+            f"SparkTrials needs pyspark, which is not installed ({exc}). Install it with: {INSTALL_HINT}"
         ) from exc
     return pyspark
 

@@ -41,9 +41,7 @@ _TRANSPORTS = ("auto", "socket", "jobs")
 
 
 def _positive_number(name: str, value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
-    ):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0):
         raise ValueError(f"`{name}` must be None or a positive number of seconds, got {name}={value!r}")
 
 
@@ -100,16 +98,13 @@ class SparkTrials(Trials):
         resource_profile: Any = None,
         transport: str = "auto",
     ) -> None:
-        if parallelism is not None and (
-            isinstance(parallelism, bool) or not isinstance(parallelism, numbers.Integral)
-        ):
+        if parallelism is not None and (isinstance(parallelism, bool) or not isinstance(parallelism, numbers.Integral)):
             raise TypeError(f"`parallelism` must be None or an int, got parallelism={parallelism!r}")
         if parallelism is not None and not 1 <= parallelism <= MAX_PARALLELISM:
-            raise ValueError(
-                f"`parallelism` must be between 1 and {MAX_PARALLELISM}, got parallelism={parallelism}"
-            )
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
-                                    or not timeout > 0):
+            raise ValueError(f"`parallelism` must be between 1 and {MAX_PARALLELISM}, got parallelism={parallelism}")
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
+        ):
             raise ValueError(f"The timeout argument should be None or a positive value. Given value: {timeout}")
         if loss_threshold is not None and (
             isinstance(loss_threshold, bool) or not isinstance(loss_threshold, numbers.Real)
@@ -158,12 +153,18 @@ class SparkTrials(Trials):
         slots = compat.default_parallelism(self._spark)
         if parallelism is None:
             parallelism = min(slots, MAX_DEFAULT_PARALLELISM)
-            logger.info("parallelism=None: using Spark's default parallelism %d (capped at %d)",
-                        parallelism, MAX_DEFAULT_PARALLELISM)
+            logger.info(
+                "parallelism=None: using Spark's default parallelism %d (capped at %d)",
+                parallelism,
+                MAX_DEFAULT_PARALLELISM,
+            )
         elif parallelism > slots and run_on == "executors":
             logger.warning(
                 "parallelism=%d exceeds the cluster's %d task slots (Spark default parallelism): "
-                "at most %d trials will run at once until the cluster grows", parallelism, slots, slots
+                "at most %d trials will run at once until the cluster grows",
+                parallelism,
+                slots,
+                slots,
             )
         self.parallelism = int(parallelism)
 

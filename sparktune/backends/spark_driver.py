@@ -60,8 +60,7 @@ class DriverThreadBackend:
         self._results: collections.deque[Outcome] = collections.deque()
         self._closed = False
         self._threads = [
-            threading.Thread(target=self._loop, name=f"sparktune-trial-{i}", daemon=True)
-            for i in range(parallelism)
+            threading.Thread(target=self._loop, name=f"sparktune-trial-{i}", daemon=True) for i in range(parallelism)
         ]
         for thread in self._threads:
             thread.start()
@@ -107,8 +106,15 @@ class DriverThreadBackend:
                 else:
                     continue
                 self._cancelled.add(tid)
-                self._results.append(Outcome(tid=tid, state=CANCELLED, end=now, attempts=attempts,
-                                             error=("Cancelled", f"trial {tid} was cancelled")))
+                self._results.append(
+                    Outcome(
+                        tid=tid,
+                        state=CANCELLED,
+                        end=now,
+                        attempts=attempts,
+                        error=("Cancelled", f"trial {tid} was cancelled"),
+                    )
+                )
             self._lock.notify_all()
             if tags and self._reaper is None:
                 self._reaper = threading.Thread(target=self._reap, name="sparktune-reaper", daemon=True)
@@ -126,8 +132,9 @@ class DriverThreadBackend:
         with self._lock:
             self._closed = True
             for task in self._pending:
-                self._results.append(Outcome(tid=task.tid, state=CANCELLED, attempts=0,
-                                             error=("Cancelled", "the run was closed")))
+                self._results.append(
+                    Outcome(tid=task.tid, state=CANCELLED, attempts=0, error=("Cancelled", "the run was closed"))
+                )
             self._pending.clear()
             self._lock.notify_all()
         deadline = time.monotonic() + 10.0
@@ -137,7 +144,9 @@ class DriverThreadBackend:
         if alive:
             logger.warning(
                 "%d cancelled objective(s) still run Python code in driver threads (%s); their "
-                "Spark jobs are interrupted as they start", len(alive), ", ".join(alive)
+                "Spark jobs are interrupted as they start",
+                len(alive),
+                ", ".join(alive),
             )
 
     # -- internals ----------------------------------------------------------------------------

@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 _MAX_SLOT_FAILURES = 3
 # After a cancel, how long the worker gets to exit by itself before its Spark job is interrupted.
 _CANCEL_GRACE_S = 1.0
+_REINTERRUPT_S = 0.25
 
 
 class ObjectiveNotPicklable(TypeError):
@@ -250,9 +251,7 @@ class ExecutorBackend:
             self._server = socket.create_server((host, 0))
             self._address = (host, self._server.getsockname()[1])
             self._start_thread(self._accept_loop, "sparktune-accept")
-        logger.info(
-            "executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism
-        )
+        logger.info("executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism)
         for slot in range(parallelism):
             target = self._slot_loop if self.transport == "socket" else self._job_loop
             self._start_thread(functools.partial(target, slot), f"sparktune-slot-{slot}")
@@ -299,8 +298,13 @@ class ExecutorBackend:
                     continue
                 self._cancelled.add(tid)
                 self._results.append(
-                    Outcome(tid=tid, state=CANCELLED, error=("Cancelled", f"trial {tid} was cancelled"),
-                            end=now, attempts=max(1, self._attempts[tid]))
+                    Outcome(
+                        tid=tid,
+                        state=CANCELLED,
+                        error=("Cancelled", f"trial {tid} was cancelled"),
+                        end=now,
+                        attempts=max(1, self._attempts[tid]),
+                    )
                 )
             self._lock.notify_all()
         for tid, where in to_stop:
@@ -316,8 +320,7 @@ class ExecutorBackend:
         with self._lock:
             self._closed = True
             for task in self._pending:
-                self._results.append(Outcome(tid=task.tid, state=CANCELLED,
-                                             error=("Cancelled", "the run was closed")))
+                self._results.append(Outcome(tid=task.tid, state=CANCELLED, error=("Cancelled", "the run was closed")))
             self._pending.clear()
             self._lock.notify_all()
         deadline = time.monotonic() + 10.0
@@ -347,8 +350,13 @@ class ExecutorBackend:
         thread.start()
 
     def _failed(self, task: Task, reason: str) -> Outcome:
-        return Outcome(tid=task.tid, state=ERROR, error=("SparkError", reason), end=time.time(),
-                       attempts=max(1, self._attempts[task.tid]))
+        return Outcome(
+            tid=task.tid,
+            state=ERROR,
+            error=("SparkError", reason),
+            end=time.time(),
+            attempts=max(1, self._attempts[task.tid]),
+        )
 
     def _take(self) -> Task | None:
         """Block until a task is queued (returns it, counted as an attempt) or the run closes."""
@@ -369,15 +377,23 @@ class ExecutorBackend:
                 return
             n = self._attempts[task.tid]
             if n <= self._max_retries:
-                logger.warning("trial %d: %s; retrying (attempt %d of %d)", task.tid, reason, n + 1,
-                               self._max_retries + 1)
+                logger.warning(
+                    "trial %d: %s; retrying (attempt %d of %d)", task.tid, reason, n + 1, self._max_retries + 1
+                )
                 self._pending.appendleft(task)
             else:
-                self._results.append(Outcome(
-                    tid=task.tid, state=ERROR, attempts=n, end=time.time(),
-                    error=("WorkerLost", f"trial {task.tid}: {reason}, on each of {n} attempt(s) "
-                           f"(max_retries={self._max_retries})"),
-                ))
+                self._results.append(
+                    Outcome(
+                        tid=task.tid,
+                        state=ERROR,
+                        attempts=n,
+                        end=time.time(),
+                        error=(
+                            "WorkerLost",
+                            f"trial {task.tid}: {reason}, on each of {n} attempt(s) (max_retries={self._max_retries})",
+                        ),
+                    )
+                )
             self._lock.notify_all()
 
     def _finish(self, outcome: Outcome) -> None:
@@ -389,25 +405,44 @@ class ExecutorBackend:
             self._lock.notify_all()
 
     def _stop_running(self, tid: int, where: Any) -> None:
+        """Stop a running trial: ask its worker to exit, and interrupt its job if it lingers.
+
+        The interrupt is repeated until the trial is gone: an interrupt that reaches Spark
+        before the job is registered (a job just being submitted) cancels nothing.
+        """
         if isinstance(where, _Conn):
             try:
                 where.send(("cancel", tid))
             except OSError:
                 pass
-            slot_tag = self._slot_tags.get(where.slot)
 
-            def interrupt_if_stuck() -> None:
+            def lingering() -> str | None:
                 with self._lock:
                     alive = where in self._conns and where.tid == tid
-                if alive and slot_tag is not None:
-                    logger.info("trial %d: worker did not exit after cancel; interrupting its job", tid)
-                    compat.interrupt_tag(self._spark, slot_tag)
+                return self._slot_tags.get(where.slot) if alive else None
 
-            timer = threading.Timer(_CANCEL_GRACE_S, interrupt_if_stuck)
-            timer.daemon = True
-            timer.start()
+            delay = _CANCEL_GRACE_S
         else:
-            compat.interrupt_tag(self._spark, str(where))
+
+            def lingering() -> str | None:
+                with self._lock:
+                    return str(where) if self._running.get(tid) == where else None
+
+            delay = 0.0
+
+        def reap() -> None:
+            time.sleep(delay)
+            deadline = time.monotonic() + 120.0
+            while time.monotonic() < deadline:
+                tag = lingering()
+                if tag is None:
+                    return
+                logger.debug("trial %d: interrupting Spark jobs tagged %s", tid, tag)
+                compat.interrupt_tag(self._spark, tag)
+                time.sleep(_REINTERRUPT_S)
+            logger.warning("trial %d: still running 120 s after it was cancelled", tid)
+
+        threading.Thread(target=reap, name=f"sparktune-reap-{tid}", daemon=True).start()
 
     def _run_job(self, main: Callable[..., Any], config: Any, tag: str) -> list[Any]:
         """One Spark job of one task running ``main(config, batches)``, tagged ``tag``."""
@@ -441,8 +476,7 @@ class ExecutorBackend:
             generation += 1
             tag = f"sparktune-{self._run_id}-slot{slot}-{generation}"
             self._slot_tags[slot] = tag
-            config = SlotConfig(self._run_id, self._address[0], self._address[1], self._token, slot,
-                                self._fn_payload)
+            config = SlotConfig(self._run_id, self._address[0], self._address[1], self._token, slot, self._fn_payload)
             connected_before = self._connections_made
             try:
                 self._run_job(slot_main, config, tag)
@@ -553,8 +587,7 @@ class ExecutorBackend:
                     continue
                 self._running[task.tid] = tag
                 self._slot_tags[slot] = tag
-            config = InlineConfig(self._run_id, self._fn_payload, cloudpickle.dumps(task),
-                                  self._attempts[task.tid])
+            config = InlineConfig(self._run_id, self._fn_payload, cloudpickle.dumps(task), self._attempts[task.tid])
             try:
                 rows = self._run_job(inline_main, config, tag)
             except Exception as exc:  # noqa: BLE001 - a failed job is a lost worker

@@ -143,8 +143,7 @@ def _dump_outcome(outcome: Outcome) -> bytes:
             state=ERROR,
             error=(
                 type(exc).__name__,
-                f"trial {outcome.tid}: the objective's result cannot be pickled to send it back "
-                f"to the driver: {exc}",
+                f"trial {outcome.tid}: the objective's result cannot be pickled to send it back to the driver: {exc}",
             ),
             start=outcome.start,
             end=outcome.end,
@@ -156,9 +155,7 @@ def _dump_outcome(outcome: Outcome) -> bytes:
 def _batch(tids: list[int], payloads: list[bytes]) -> Any:
     import pyarrow as pa
 
-    return pa.RecordBatch.from_pydict(
-        {"tid": pa.array(tids, pa.int64()), "outcome": pa.array(payloads, pa.binary())}
-    )
+    return pa.RecordBatch.from_pydict({"tid": pa.array(tids, pa.int64()), "outcome": pa.array(payloads, pa.binary())})
 
 
 def serve(config: SlotConfig) -> int:

@@ -119,7 +119,11 @@ class _Services:
         log = self.log_dir / f"{name}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                argv, env=_env(), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                argv,
+                env=_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         self.procs.append(proc)
@@ -145,8 +149,13 @@ class _Services:
 def _classic_session(master: str, extra: dict[str, str] | None = None) -> Any:
     from pyspark.sql import SparkSession
 
-    os.environ.update({k: v for k, v in _env().items() if k in (
-        "SPARK_LOCAL_IP", "SPARK_LOCAL_HOSTNAME", "PYSPARK_PYTHON", "PYTHONPATH", "SPARK_HOME")})
+    os.environ.update(
+        {
+            k: v
+            for k, v in _env().items()
+            if k in ("SPARK_LOCAL_IP", "SPARK_LOCAL_HOSTNAME", "PYSPARK_PYTHON", "PYTHONPATH", "SPARK_HOME")
+        }
+    )
     builder = SparkSession.builder.master(master).appName("sparktune-tests")
     for key, value in {**COMMON_CONF, **(extra or {})}.items():
         builder = builder.config(key, value)
@@ -155,19 +164,42 @@ def _classic_session(master: str, extra: dict[str, str] | None = None) -> Any:
 
 def _start_standalone(services: _Services) -> str:
     master_port = _free_port()
-    master, master_log = services.start("master", [
-        str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
-        "--host", "127.0.0.1", "--port", str(master_port), "--webui-port", "0",
-    ])
+    master, master_log = services.start(
+        "master",
+        [
+            str(SPARK_HOME / "bin" / "spark-class"),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(master_port),
+            "--webui-port",
+            "0",
+        ],
+    )
     _wait_for("standalone master", lambda: _port_open(master_port), master, master_log)
     url = f"spark://127.0.0.1:{master_port}"
-    worker, worker_log = services.start("worker", [
-        str(SPARK_HOME / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker", url,
-        "--host", "127.0.0.1", "--webui-port", "0", "--cores", "2", "--memory", "2g",
-        "--work-dir", str(services.log_dir / "work"),
-    ])
-    _wait_for("standalone worker", lambda: "Successfully registered with master" in worker_log.read_text(),
-              worker, worker_log)
+    worker, worker_log = services.start(
+        "worker",
+        [
+            str(SPARK_HOME / "bin" / "spark-class"),
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--webui-port",
+            "0",
+            "--cores",
+            "2",
+            "--memory",
+            "2g",
+            "--work-dir",
+            str(services.log_dir / "work"),
+        ],
+    )
+    _wait_for(
+        "standalone worker", lambda: "Successfully registered with master" in worker_log.read_text(), worker, worker_log
+    )
     return url
 
 
@@ -175,10 +207,14 @@ def _start_connect(services: _Services) -> int:
     port = _free_port()
     argv = [
         str(SPARK_HOME / "bin" / "spark-submit"),
-        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
-        "--master", "local[2]",
-        "--conf", f"spark.connect.grpc.binding.port={port}",
-        "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--master",
+        "local[2]",
+        "--conf",
+        f"spark.connect.grpc.binding.port={port}",
+        "--conf",
+        "spark.connect.grpc.binding.address=127.0.0.1",
     ]
     for key, value in COMMON_CONF.items():
         argv += ["--conf", f"{key}={value}"]
@@ -202,8 +238,9 @@ def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             session = _classic_session("local[2]")
         elif kind == "standalone":
             url = _start_standalone(services)
-            session = _classic_session(url, {"spark.executor.cores": "2", "spark.executor.memory": "1g",
-                                             "spark.cores.max": "2"})
+            session = _classic_session(
+                url, {"spark.executor.cores": "2", "spark.executor.memory": "1g", "spark.cores.max": "2"}
+            )
             session.range(2).count()  # wait for the executor to register
         else:
             port = _start_connect(services)

@@ -96,8 +96,15 @@ def test_cancel_stops_the_running_trial_and_its_job(spark: SparkEnv) -> None:
 def test_fmin_end_to_end_with_trial_timeout(spark: SparkEnv) -> None:
     space = {"x": hp.choice("x", [1.0, 2.0, "sleep", "raise"])}
     trials = SparkTrials(parallelism=2, spark_session=spark.session, trial_timeout=3)
-    best = fmin(_objective, space, algo=rand.suggest, max_evals=12, trials=trials,
-                rstate=__import__("numpy").random.default_rng(0), show_progressbar=False)
+    best = fmin(
+        _objective,
+        space,
+        algo=rand.suggest,
+        max_evals=12,
+        trials=trials,
+        rstate=__import__("numpy").random.default_rng(0),
+        show_progressbar=False,
+    )
     assert best == {"x": 0}
     states = {t["state"] for t in trials.all_trials} if hasattr(trials, "all_trials") else set()
     assert JOB_STATE_DONE in states

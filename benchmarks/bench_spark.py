@@ -1,0 +1,251 @@
+"""Spark engine benchmark: sparktune's SparkTrials against hyperopt 0.3's, in one process.
+
+Protocol (see benchmarks/README.md, "Spark engine"):
+
+1. One classic ``local[N]`` SparkSession (default local[2]) shared by every measurement, UI off,
+   ``PYSPARK_PYTHON`` = this interpreter. Each engine first runs a 2-trial warm-up fmin so that
+   Python worker start-up is not charged to the first measurement.
+2. ``noop``: an objective that returns 0.0; ``fmin`` wall time for ``--noop-evals`` trials at
+   parallelism 2 (hyperopt gets fewer trials, ``--hyperopt-noop-evals``, as it runs ~0.4/s).
+   Reported as trials per second.
+3. ``sleep``: 24 trials of ``time.sleep(0.3)`` at parallelism 2; ideal wall time 3.6 s.
+4. ``mllib``: the guide's objective (LogisticRegression accuracy over ``Iterations`` =
+   randint(10) and ``Regularization`` = uniform(0, 1)) on a generated data set, 30 evaluations:
+   hyperopt's sequential ``Trials`` (hyperopt's SparkTrials cannot run an objective that uses
+   Spark) against sparktune ``SparkTrials(run_on="driver", parallelism=4)``.
+
+All runs use ``tpe.suggest`` with a fixed seed. Wall time is measured around ``fmin``.
+
+Run:  python benchmarks/bench_spark.py [--quick] [--only noop,sleep,mllib]
+Needs: pip install 'sparktune[bench,spark]' (hyperopt==0.3.0, pyspark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+logger = logging.getLogger("bench_spark")
+
+
+def _session(master: str) -> Any:
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p)
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("sparktune-bench")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.scheduler.mode", "FAIR")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+
+
+def noop(params: Any) -> float:
+    return 0.0
+
+
+def sleepy(params: Any) -> float:
+    time.sleep(0.3)
+    return float(params["x"])
+
+
+def _timed(run: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    run()
+    return time.perf_counter() - t0
+
+
+def _fmin_pair(
+    session: Any,
+    fn: Callable[..., Any],
+    space_fn: Callable[[Any], Any],
+    evals: int,
+    hyperopt_evals: int,
+    parallelism: int,
+) -> dict[str, float]:
+    import hyperopt
+
+    import sparktune
+
+    out: dict[str, float] = {}
+    h_trials = hyperopt.SparkTrials(parallelism=parallelism, spark_session=session)
+    out["hyperopt_s"] = _timed(
+        lambda: hyperopt.fmin(
+            fn,
+            space_fn(hyperopt.hp),
+            algo=hyperopt.tpe.suggest,
+            max_evals=hyperopt_evals,
+            trials=h_trials,
+            rstate=np.random.default_rng(0),
+            show_progressbar=False,
+        )
+    )
+    s_trials = sparktune.SparkTrials(parallelism=parallelism, spark_session=session)
+    out["sparktune_s"] = _timed(
+        lambda: sparktune.fmin(
+            fn,
+            space_fn(sparktune.hp),
+            algo=sparktune.tpe.suggest,
+            max_evals=evals,
+            trials=s_trials,
+            rstate=np.random.default_rng(0),
+            show_progressbar=False,
+        )
+    )
+    out["hyperopt_evals"] = hyperopt_evals
+    out["sparktune_evals"] = evals
+    return out
+
+
+def bench_noop(session: Any, evals: int, hyperopt_evals: int) -> dict[str, float]:
+    r = _fmin_pair(session, noop, lambda hp: {"x": hp.uniform("x", 0, 1)}, evals, hyperopt_evals, 2)
+    r["hyperopt_trials_per_s"] = hyperopt_evals / r["hyperopt_s"]
+    r["sparktune_trials_per_s"] = evals / r["sparktune_s"]
+    r["speedup"] = r["sparktune_trials_per_s"] / r["hyperopt_trials_per_s"]
+    return r
+
+
+def bench_sleep(session: Any) -> dict[str, float]:
+    r = _fmin_pair(session, sleepy, lambda hp: {"x": hp.uniform("x", 0, 1)}, 24, 24, 2)
+    r["ideal_s"] = 24 * 0.3 / 2
+    r["sparktune_over_ideal"] = r["sparktune_s"] / r["ideal_s"]
+    r["hyperopt_over_ideal"] = r["hyperopt_s"] / r["ideal_s"]
+    return r
+
+
+def make_mllib_data(session: Any, rows: int, seed: int = 0) -> Any:
+    """A generated binary classification set: 10 Gaussian features, a noisy linear label."""
+    from pyspark.ml.feature import VectorAssembler
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 10))
+    w = rng.normal(size=10)
+    y = (x @ w + rng.normal(scale=1.0, size=rows) > 0).astype(float)
+    cols = [f"f{i}" for i in range(10)]
+    data = [tuple(map(float, r)) + (float(t),) for r, t in zip(x, y)]
+    df = session.createDataFrame(data, ", ".join(f"{c} double" for c in cols) + ", label double")
+    df = VectorAssembler(inputCols=cols, outputCol="features").transform(df).select("features", "label")
+    return df.cache()
+
+
+def mllib_objective(df: Any, status_ok: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The guide's objective: -accuracy of LogisticRegression(maxIter, regParam)."""
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+
+    train, test = df.randomSplit([0.7, 0.3], seed=1)
+    evaluator = MulticlassClassificationEvaluator(metricName="accuracy")
+
+    def objective(params: dict[str, Any]) -> dict[str, Any]:
+        lr = LogisticRegression(maxIter=int(params["Iterations"]), regParam=float(params["Regularization"]))
+        return {"loss": -evaluator.evaluate(lr.fit(train).transform(test)), "status": status_ok}
+
+    return objective
+
+
+def bench_mllib(session: Any, evals: int, rows: int) -> dict[str, float]:
+    import hyperopt
+
+    import sparktune
+
+    df = make_mllib_data(session, rows)
+    df.count()
+
+    def space(hp: Any) -> dict[str, Any]:
+        return {"Iterations": hp.randint("Iterations", 10), "Regularization": hp.uniform("Regularization", 0.0, 1.0)}
+
+    out: dict[str, float] = {"evals": evals, "rows": rows}
+    out["hyperopt_sequential_s"] = _timed(
+        lambda: hyperopt.fmin(
+            mllib_objective(df, hyperopt.STATUS_OK),
+            space(hyperopt.hp),
+            algo=hyperopt.tpe.suggest,
+            max_evals=evals,
+            trials=hyperopt.Trials(),
+            rstate=np.random.default_rng(0),
+            show_progressbar=False,
+        )
+    )
+    trials = sparktune.SparkTrials(parallelism=4, spark_session=session, run_on="driver")
+    out["sparktune_driver_p4_s"] = _timed(
+        lambda: sparktune.fmin(
+            mllib_objective(df, sparktune.STATUS_OK),
+            space(sparktune.hp),
+            algo=sparktune.tpe.suggest,
+            max_evals=evals,
+            trials=trials,
+            rstate=np.random.default_rng(0),
+            show_progressbar=False,
+        )
+    )
+    out["ratio"] = out["sparktune_driver_p4_s"] / out["hyperopt_sequential_s"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--quick", action="store_true", help="fewer trials (smoke run)")
+    parser.add_argument("--only", default="noop,sleep,mllib")
+    parser.add_argument("--noop-evals", type=int, default=1000)
+    parser.add_argument("--hyperopt-noop-evals", type=int, default=20)
+    parser.add_argument("--mllib-evals", type=int, default=30)
+    parser.add_argument("--mllib-rows", type=int, default=20000)
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("py4j", "hyperopt", "sparktune", "pyspark"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if args.quick:
+        args.noop_evals, args.hyperopt_noop_evals, args.mllib_evals = 200, 6, 8
+
+    import hyperopt
+
+    import sparktune
+
+    session = _session(args.master)
+    session.sparkContext.setLogLevel("ERROR")
+    results: dict[str, Any] = {
+        "master": args.master,
+        "cores": os.cpu_count(),
+        "pyspark": session.version,
+        "hyperopt": hyperopt.__version__,
+    }
+    # Warm-up: start Python workers for both engines (not measured).
+    _fmin_pair(session, noop, lambda hp: {"x": hp.uniform("x", 0, 1)}, 2, 2, 2)
+    only = set(args.only.split(","))
+    if "noop" in only:
+        results["noop"] = bench_noop(session, args.noop_evals, args.hyperopt_noop_evals)
+        logger.info("noop: %s", json.dumps(results["noop"], indent=1))
+    if "sleep" in only:
+        results["sleep"] = bench_sleep(session)
+        logger.info("sleep: %s", json.dumps(results["sleep"], indent=1))
+    if "mllib" in only:
+        results["mllib"] = bench_mllib(session, args.mllib_evals, args.mllib_rows)
+        logger.info("mllib: %s", json.dumps(results["mllib"], indent=1))
+    results["sparktune_version"] = getattr(sparktune, "__version__", "dev")
+    logger.info("%s", json.dumps(results, indent=1))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1)
+    session.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
