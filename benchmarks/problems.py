@@ -95,6 +95,8 @@ class Problem:
     spec: Any
     objective: Callable[[Any], float]
     note: str
+    #: the best possible loss, or None when unknown (then the best loss any run found stands in)
+    optimum: float | None = 0.0
 
 
 # -- classic functions (vector x from a list of U) ----------------------------------------------
@@ -294,6 +296,8 @@ PROBLEMS: dict[str, Problem] = {
         Problem("levy5", _box("x", 5, -10, 10), _vec(levy), "5-D on [-10, 10]"),
         Problem("mixed", MIXED_SPEC, mixed, "log-uniform, 2 integers, 2 categoricals, 1 uniform"),
         Problem("conditional", COND_SPEC, conditional, "nested choices, 3 branches, 10 conditional params"),
-        Problem("krr_diabetes", KRR_SPEC, krr_diabetes, "scikit-learn KernelRidge, 3-fold CV MSE on load_diabetes"),
+        Problem(
+            "krr_diabetes", KRR_SPEC, krr_diabetes, "scikit-learn KernelRidge, 3-fold CV MSE on load_diabetes", None
+        ),
     ]
 }
