@@ -16,6 +16,7 @@ product: ``-0.5 * ||(x - x_k) / b||^2 = -0.5 * (|x'|^2 - 2 x'.x_k' + |x_k'|^2)``
 from __future__ import annotations
 
 import math
+from typing import Union
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -281,6 +282,10 @@ class LocalKernels:
         return self.b[rows]
 
 
+#: Either kind of observation kernels (same interface: ``log_density``, ``kernel_sd``, ``mu``, ...).
+Kernels = Union[KernelBank, LocalKernels]
+
+
 def _logsumexp_rows(lk: np.ndarray) -> np.ndarray:
     """``log(sum(exp(lk), axis=1))``, in place (``lk`` is overwritten)."""
     top = lk.max(axis=1)
@@ -327,7 +332,7 @@ class Parzen:
         cls,
         num: NumericColumns,
         cat: CategoricalColumns,
-        parts: list[tuple[KernelBank, np.ndarray]],
+        parts: list[tuple[Kernels, np.ndarray]],
         prior_weight: float,
     ) -> Parzen:
         """A mixture over the first ``len(w)`` kernels of each bank with weights ``w`` (0 excludes a
@@ -340,13 +345,13 @@ class Parzen:
         self,
         num: NumericColumns,
         cat: CategoricalColumns,
-        parts: list[tuple[KernelBank, np.ndarray]],
+        parts: list[tuple[Kernels, np.ndarray]],
         prior_weight: float,
     ) -> None:
         self.num = num
         self.cat = cat
         total = float(sum(w.sum() for _, w in parts)) + prior_weight
-        self.parts: list[tuple[KernelBank, np.ndarray]] = []
+        self.parts: list[tuple[Kernels, np.ndarray]] = []
         self.n = 0
         with np.errstate(divide="ignore"):
             for bank, w in parts:

@@ -44,7 +44,7 @@ from sparktune._tpe._columns import (
     categorical_columns,
     numeric_columns,
 )
-from sparktune._tpe._parzen import KernelBank, LocalKernels, Parzen, bandwidths, neighbour_bandwidths
+from sparktune._tpe._parzen import KernelBank, Kernels, LocalKernels, Parzen, bandwidths, neighbour_bandwidths
 
 logger = logging.getLogger("sparktune.tpe")
 
@@ -332,7 +332,7 @@ class _Proposer:
             w = np.concatenate([gw[gw > 0], np.ones(len(lies))])
             return est_l, self._good_parzen(group, bad_vals, w)
         bank = self._history_bank(gi, group, vals, n_bad)
-        parts = [(bank, gw)]
+        parts: list[tuple[Kernels, np.ndarray]] = [(bank, gw)]
         if len(lies):
             lie_bank = KernelBank(group.num, group.cat, bank.b, bank.smoothing)
             lie_bank.append(lies)
@@ -358,7 +358,7 @@ class _Proposer:
                     row[j] = self.space.dists[j].sample(rng, 1)[0]
                 continue
             m = self.opts.n_EI_candidates
-            if not single:
+            if not single or seen is None:
                 cand, score = self.best_of(est[0], est[1], rng, m)
                 row[group.cols] = cand[int(np.argmax(score))]
                 continue
