@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "n_EI_candidates": 24,
     # Weight of the prior kernel relative to an observation's (and the categorical smoothing).
     "prior_weight": 1.0,
+    # Prior weight of the joint model of a choice that activates other parameters (nested
+    # spaces only): a branch is first judged by losses seen while its own parameters were barely
+    # tuned, so the choice keeps exploring branches longer.
+    "gating_prior_weight": 3.0,
     # The newest `linear_forgetting` observations of each set weigh 1, older ones ramp down
     # linearly to 1/N (hyperopt's and Optuna's default); None for uniform weights.
     "linear_forgetting": 25,

@@ -407,3 +407,36 @@ def test_invalid_options_rejected(opts: dict, exc: type) -> None:
     sp = compile_space({"x": hp.uniform("x", 0, 1)})
     with pytest.raises(exc):
         tpe.propose(sp, History.empty(1), 1, np.random.default_rng(0), **opts)
+
+
+def test_groups_follow_conditions_and_mark_gating_choices() -> None:
+    from sparktune._tpe import compile_model
+
+    sp = compile_space(MIXED)
+    model = compile_model(sp, True)
+    by_col = {int(c): g for g in model.groups for c in g.cols}
+    # all always-active labels share one joint model, which holds the gating choice "model"
+    root = by_col[sp.index["model"]]
+    assert root.always_active and root.gating
+    assert {sp.labels[c] for c in root.cols} == {
+        "lr",
+        "units",
+        "layers",
+        "seed",
+        "act",
+        "opt",
+        "noise",
+        "scale",
+        "model",
+    }
+    # the svm branch (C and the kernel choice k) is one group, gating the rbf parameter g
+    assert by_col[sp.index["C"]] is by_col[sp.index["k"]] and by_col[sp.index["C"]].gating
+    assert not by_col[sp.index["g"]].gating and not by_col[sp.index["depth"]].gating
+    # groups come in dependency order
+    order = [g.key_col for g in model.groups]
+    assert (
+        order.index(root.key_col)
+        < order.index(by_col[sp.index["C"]].key_col)
+        < order.index(by_col[sp.index["g"]].key_col)
+    )
+    assert len(compile_model(sp, False).groups) == sp.n_dims
