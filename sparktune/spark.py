@@ -28,6 +28,7 @@ from typing import Any, Callable
 from sparktune import _spark_compat as compat
 from sparktune._trials import Trials
 from sparktune.backends._base import Backend, Task
+from sparktune.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_OK
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,33 @@ class SparkTrials(Trials):
                 slots,
             )
         self.parallelism = int(parallelism)
+
+    # -- hyperopt SparkTrials' counters ---------------------------------------------------------
+
+    def count_successful_trials(self) -> int:
+        """Trials whose objective returned with status "ok"."""
+        return sum(
+            1
+            for t in self.all_trials
+            if t["state"] == JOB_STATE_DONE and (t.get("result") or {}).get("status") == STATUS_OK
+        )
+
+    def count_failed_trials(self) -> int:
+        """Trials whose objective raised, returned status "fail", or whose worker died for good."""
+        return sum(
+            1
+            for t in self.all_trials
+            if t["state"] == JOB_STATE_ERROR
+            or (t["state"] == JOB_STATE_DONE and (t.get("result") or {}).get("status") != STATUS_OK)
+        )
+
+    def count_cancelled_trials(self) -> int:
+        """Trials cancelled by a timeout, early stop or interrupt."""
+        return sum(1 for t in self.all_trials if t["state"] == JOB_STATE_CANCEL)
+
+    def count_total_trials(self) -> int:
+        """All trials, whatever their state."""
+        return len(self.all_trials)
 
     @property
     def spark(self) -> Any:

@@ -1,0 +1,205 @@
+"""SparkTrials' arguments, its clear errors, and fmin-level behaviour (local session)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from sparktune import _spark_compat as compat
+from sparktune import fmin, hp, rand
+from sparktune.backends.spark_executors import ObjectiveNotPicklable, SparkObjectInObjective
+from sparktune.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR
+from sparktune.spark import MAX_DEFAULT_PARALLELISM, SparkTrials
+
+from .conftest import SparkEnv, wait_no_active_jobs
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "words"),
+    [
+        ({"parallelism": 0}, ValueError, "parallelism=0"),
+        ({"parallelism": 2.5}, TypeError, "parallelism=2.5"),
+        ({"parallelism": True}, TypeError, "parallelism=True"),
+        ({"timeout": -1}, ValueError, "timeout argument should be None or a positive value"),
+        ({"loss_threshold": "x"}, ValueError, "loss_threshold argument should be None or a numeric"),
+        ({"run_on": "gpu"}, ValueError, "run_on='gpu'"),
+        ({"trial_timeout": 0}, ValueError, "trial_timeout=0"),
+        ({"synchronous": 1}, TypeError, "synchronous=1"),
+        ({"max_retries": -1}, ValueError, "max_retries=-1"),
+        ({"max_retries": 1.0}, TypeError, "max_retries=1.0"),
+        ({"transport": "carrier-pigeon"}, ValueError, "transport='carrier-pigeon'"),
+        ({"run_on": "driver", "resource_profile": object()}, ValueError, "run_on='executors'"),
+    ],
+)
+def test_bad_arguments_are_refused_with_the_rule_and_the_value(kwargs: dict, exc: type, words: str) -> None:
+    with pytest.raises(exc, match=words.replace("(", r"\(").replace("[", r"\[")):
+        SparkTrials(**kwargs)
+
+
+def test_missing_pyspark_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(compat.SparkUnavailableError, match="pip install 'sparktune\\[spark\\]'"):
+        SparkTrials(parallelism=2)
+
+
+def test_missing_java_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(compat.SparkUnavailableError, match="Java runtime"):
+        compat.require_java()
+
+
+def test_local_mode_sets_pyspark_python(local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    compat.set_local_python(local_spark.session)
+    assert os.environ["PYSPARK_PYTHON"] == sys.executable
+    assert local_spark.session.sparkContext.pythonExec == sys.executable
+
+
+def test_default_parallelism_is_spark_default_capped(local_spark: SparkEnv, caplog: pytest.LogCaptureFixture) -> None:
+    trials = SparkTrials(spark_session=local_spark.session)
+    assert trials.parallelism == min(2, MAX_DEFAULT_PARALLELISM)
+    with caplog.at_level("WARNING"):
+        assert SparkTrials(parallelism=5, spark_session=local_spark.session).parallelism == 5
+    assert "exceeds the cluster's 2 task slots" in caplog.text
+
+
+def test_unpicklable_objective_is_named_before_any_trial(local_spark: SparkEnv) -> None:
+    lock = threading.Lock()
+
+    def objective(params: dict) -> float:
+        with lock:
+            return 0.0
+
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    with pytest.raises(ObjectiveNotPicklable, match="closure variable 'lock'"):
+        fmin(objective, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=2, trials=trials)
+    assert len(trials.all_trials) == 0
+
+
+def test_objective_holding_a_dataframe_is_told_to_use_the_driver(local_spark: SparkEnv) -> None:
+    df = local_spark.session.range(3)
+
+    def objective(params: dict) -> float:
+        return float(df.count())
+
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    with pytest.raises(SparkObjectInObjective, match="run_on='driver'"):
+        fmin(objective, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=2, trials=trials)
+
+
+def _uses_spark_on_executor(params: dict) -> float:
+    from pyspark.sql import SparkSession
+
+    return float(SparkSession.builder.getOrCreate().range(3).count())
+
+
+def test_objective_using_spark_on_an_executor_fails_with_a_clear_message(local_spark: SparkEnv) -> None:
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    best = fmin(
+        _uses_spark_on_executor,
+        {"x": hp.uniform("x", 0, 1)},
+        algo=rand.suggest,
+        max_evals=2,
+        trials=trials,
+        return_argmin=False,
+        show_progressbar=False,
+    )
+    assert best is None
+    errors = [t["misc"]["error"] for t in trials.all_trials]
+    assert len(errors) == 2
+    assert all("run_on='driver'" in message for _, message in errors), errors
+
+
+def _sleep_x(params: dict) -> float:
+    time.sleep(params["x"])
+    return params["x"]
+
+
+def test_timeout_cancels_running_trials_and_keeps_the_finished(local_spark: SparkEnv) -> None:
+    space = {"x": hp.choice("x", [0.05, 30.0])}
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session, timeout=3)
+    t0 = time.monotonic()
+    best = fmin(
+        _sleep_x,
+        space,
+        algo=rand.suggest,
+        max_evals=200,
+        trials=trials,
+        rstate=np.random.default_rng(3),
+        show_progressbar=False,
+    )
+    elapsed = time.monotonic() - t0
+    assert elapsed < 15, elapsed
+    assert best == {"x": 0}
+    states = [t["state"] for t in trials.all_trials]
+    assert JOB_STATE_DONE in states and JOB_STATE_CANCEL in states
+    assert JOB_STATE_ERROR not in states
+    assert wait_no_active_jobs(local_spark) == []
+
+
+def test_loss_threshold_from_the_constructor_stops_the_run(local_spark: SparkEnv) -> None:
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session, loss_threshold=0.5)
+    fmin(
+        lambda p: p["x"],
+        {"x": hp.uniform("x", 0, 1)},
+        algo=rand.suggest,
+        max_evals=500,
+        trials=trials,
+        rstate=np.random.default_rng(0),
+        show_progressbar=False,
+    )
+    assert min(trials.losses()) <= 0.5
+    assert len(trials.all_trials) < 500
+
+
+def _jitter(params: dict) -> float:
+    time.sleep(np.random.default_rng().uniform(0, 0.05))  # completion order varies between runs
+    return (params["x"] - 0.3) ** 2
+
+
+def test_synchronous_mode_repeats_the_same_trials(local_spark: SparkEnv) -> None:
+    from sparktune import tpe
+
+    def run() -> list:
+        trials = SparkTrials(parallelism=2, spark_session=local_spark.session, synchronous=True)
+        fmin(
+            _jitter,
+            {"x": hp.uniform("x", 0, 1)},
+            algo=tpe.suggest,
+            max_evals=26,
+            trials=trials,
+            rstate=np.random.default_rng(7),
+            show_progressbar=False,
+        )
+        return [t["misc"]["vals"]["x"] for t in trials.trials]
+
+    assert run() == run()
+
+
+def test_hyperopt_counters(local_spark: SparkEnv) -> None:
+    def objective(params: dict) -> dict:
+        if params["x"] == 2:
+            raise ValueError("bad x")
+        return {"loss": 1.0, "status": "ok" if params["x"] == 0 else "fail"}
+
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    fmin(
+        objective,
+        {"x": hp.choice("x", [0, 1, 2])},
+        algo=rand.suggest,
+        max_evals=12,
+        trials=trials,
+        rstate=np.random.default_rng(0),
+        show_progressbar=False,
+    )
+    ok, failed = trials.count_successful_trials(), trials.count_failed_trials()
+    assert ok > 0 and failed > 0
+    assert ok + failed + trials.count_cancelled_trials() == trials.count_total_trials() == 12
