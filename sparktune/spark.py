@@ -42,7 +42,7 @@ _TRANSPORTS = ("auto", "socket", "jobs")
 
 
 def _positive_number(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0):
         raise ValueError(f"`{name}` must be None or a positive number of seconds, got {name}={value!r}")
 
 
@@ -84,6 +84,16 @@ class SparkTrials(Trials):
     """
 
     asynchronous = True
+    _spark: Any
+    run_on: str
+    parallelism: int
+    timeout: float | None
+    loss_threshold: float | None
+    trial_timeout: float | None
+    synchronous: bool
+    max_retries: int
+    resource_profile: Any
+    transport: str
 
     def __init__(
         self,

@@ -115,3 +115,24 @@ def test_fmin_end_to_end_with_trial_timeout(spark: SparkEnv) -> None:
     assert by_x.get(2, {JOB_STATE_CANCEL}) == {JOB_STATE_CANCEL}
     assert by_x.get(3, {JOB_STATE_ERROR}) == {JOB_STATE_ERROR}
     assert wait_no_active_jobs(spark) == []
+
+
+def test_jobs_transport_one_job_per_trial(spark: SparkEnv) -> None:
+    """The fallback for executors that cannot reach the driver (a remote Connect server)."""
+    trials = SparkTrials(parallelism=2, spark_session=spark.session, transport="jobs", max_retries=1)
+    backend = trials._make_backend(_objective)
+    assert backend.transport == "jobs"
+    try:
+        backend.submit([Task(0, {"x": 3.0}), Task(1, {"x": "raise"})])
+        got = _collect(backend, 2)
+        backend.submit([Task(2, {"x": "sleep"}), Task(3, {"x": "die"})])
+        time.sleep(2.0)
+        backend.cancel([2])
+        got.update(_collect(backend, 2))
+    finally:
+        backend.close()
+    assert got[0].state == OK and got[0].result["loss"] == 9.0
+    assert got[1].state == ERROR and got[1].error[0] == "ZeroDivisionError"
+    assert got[2].state == CANCELLED
+    assert got[3].state == ERROR and got[3].error[0] == "WorkerLost"
+    assert wait_no_active_jobs(spark) == []
