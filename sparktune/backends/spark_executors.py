@@ -243,12 +243,19 @@ class ExecutorBackend:
                 "for them is known (remote Spark Connect); set SPARKTUNE_CALLBACK_HOST or use "
                 "transport='jobs'"
             )
-        self.transport = "socket" if host is not None else "jobs"
+        self._auto = transport == "auto"
+        self._fell_back = False
         self._server: socket.socket | None = None
-        if self.transport == "socket":
-            assert host is not None  # narrowed above; not input validation
+        if host is not None:
+            try:
+                self._server = socket.create_server((host, 0))
+            except OSError as exc:
+                if not self._auto:
+                    raise
+                logger.warning("cannot listen on %s (%s): one Spark job per trial instead", host, exc)
+        self.transport = "socket" if self._server is not None else "jobs"
+        if self._server is not None:
             self._token = secrets.token_bytes(32)
-            self._server = socket.create_server((host, 0))
             self._address = (host, self._server.getsockname()[1])
             self._start_thread(self._accept_loop, "sparktune-accept")
         logger.info("executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism)
@@ -471,7 +478,7 @@ class ExecutorBackend:
         generation = 0
         while True:
             with self._lock:
-                if self._closed or self._failure is not None:
+                if self._closed or self._failure is not None or self._fell_back:
                     return
             generation += 1
             tag = f"sparktune-{self._run_id}-slot{slot}-{generation}"
@@ -496,6 +503,9 @@ class ExecutorBackend:
                 else:
                     self._slot_failures = 0
                     fail = None
+            if fail is not None and self._auto and "No module named" not in fail:
+                self._fall_back(fail)
+                return
             if fail is not None:
                 self._give_up(
                     "Spark could not run sparktune's worker on the executors "
@@ -507,6 +517,23 @@ class ExecutorBackend:
             time.sleep(0.05 if error is None else 0.2)
 
     _connections_made = 0
+
+    def _fall_back(self, reason: str) -> None:
+        """transport="auto": executors cannot reach this process; run one Spark job per trial."""
+        with self._lock:
+            if self._fell_back or self._closed:
+                return
+            self._fell_back = True
+            self.transport = "jobs"
+        logger.warning(
+            "executors could not connect back to %s:%d (%s); falling back to one Spark job per "
+            "trial (set SPARKTUNE_CALLBACK_HOST to an address executors can reach to avoid this)",
+            self._address[0],
+            self._address[1],
+            reason,
+        )
+        for slot in range(self.parallelism):
+            self._start_thread(functools.partial(self._job_loop, slot), f"sparktune-slot-jobs-{slot}")
 
     def _accept_loop(self) -> None:
         assert self._server is not None  # set before this thread starts

@@ -161,7 +161,7 @@ def _batch(tids: list[int], payloads: list[bytes]) -> Any:
 def serve(config: SlotConfig) -> int:
     """Connect to the driver and evaluate trials until told to stop; returns how many ran."""
     fn, call = _objective(config.run_id, config.fn_payload)
-    sock = socket.create_connection((config.host, config.port), timeout=30)
+    sock = socket.create_connection((config.host, config.port), timeout=10)
     sock.settimeout(None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     send_frame(sock, config.token)

@@ -203,3 +203,24 @@ def test_hyperopt_counters(local_spark: SparkEnv) -> None:
     ok, failed = trials.count_successful_trials(), trials.count_failed_trials()
     assert ok > 0 and failed > 0
     assert ok + failed + trials.count_cancelled_trials() == trials.count_total_trials() == 12
+
+
+def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
+    local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sparktune.backends import spark_executors
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("cannot bind here")
+
+    monkeypatch.setattr(spark_executors.socket, "create_server", refuse)
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    fmin(
+        lambda p: p["x"],
+        {"x": hp.uniform("x", 0, 1)},
+        algo=rand.suggest,
+        max_evals=4,
+        trials=trials,
+        show_progressbar=False,
+    )
+    assert trials.count_successful_trials() == 4
