@@ -136,3 +136,17 @@ def test_jobs_transport_one_job_per_trial(spark: SparkEnv) -> None:
     assert got[2].state == CANCELLED
     assert got[3].state == ERROR and got[3].error[0] == "WorkerLost"
     assert wait_no_active_jobs(spark) == []
+
+
+def test_resource_profile_on_a_cluster(spark: SparkEnv) -> None:
+    """Stage-level scheduling (task resource profile) for the trial tasks; standalone cluster."""
+    if spark.kind != "standalone":
+        pytest.skip("task resource profiles need a cluster manager (standalone here)")
+    from pyspark.resource import ResourceProfileBuilder, TaskResourceRequests
+
+    profile = ResourceProfileBuilder().require(TaskResourceRequests().cpus(1)).build
+    trials = SparkTrials(parallelism=2, spark_session=spark.session, resource_profile=profile)
+    best = fmin(
+        _objective, {"x": hp.uniform("x", -1, 1)}, algo=rand.suggest, max_evals=6, trials=trials, show_progressbar=False
+    )
+    assert trials.count_successful_trials() == 6 and set(best) == {"x"}
