@@ -15,7 +15,9 @@ al. (2011), "Algorithms for Hyper-Parameter Optimization" (NeurIPS).
 Conditional spaces: the columns that are active under the same conditions form a *group* with its
 own joint model, fitted on the trials where the group is active, split on those trials' losses
 (as Optuna's ``group=True``). Groups are proposed in dependency order, so a nested group is only
-proposed once the choices that activate it are set.
+proposed once the choices that activate it are set. A group holding such a choice gives its prior
+kernel ``gating_prior_weight`` (the branches keep being explored while their own parameters are
+still untuned).
 
 Parallel runs: with ``constant_liar`` the running trials and the members of the batch already
 proposed join ``D^(g)`` (a "bad" lie), so concurrent proposals move apart (Optuna's constant
