@@ -1,12 +1,12 @@
 """Multivariate Parzen estimators over mixed numeric/categorical columns (pure numpy/scipy).
 
 A Parzen estimator is a weighted mixture of one kernel per observation plus a prior kernel
-(Watanabe 2023, arXiv 2304.11127, eq. 4 and sec. 3.3):
+((T3) in ``_sampler``; Watanabe 2023, arXiv 2304.11127, Sec. 3):
 
     p(x) = sum_k w_k K(x | x_k, b) + w_prior K_prior(x),         sum of the weights = 1.
 
 The kernel of an observation is a product over the columns (the "multivariate" kernel of
-Watanabe 2023 sec. 3.2, eq. 12; Falkner et al. 2018): a Gaussian truncated to the column's bounds
+Watanabe 2023, Sec. 3 and App. C; Falkner et al. 2018): a Gaussian truncated to the column's bounds
 for numeric columns (its mass over the value's bin for discrete ones) and a smoothed one-hot
 distribution for categorical ones. All observation kernels share one bandwidth per column, so the
 continuous part of ``log K`` for m candidates and n kernels is a single (m, d) x (d, n) matrix
@@ -69,11 +69,11 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def bandwidths(cols: NumericColumns, n: int, factor: float, min_factor: float | None) -> np.ndarray:
     """Per-column bandwidth of the observation kernels of an estimator with ``n`` observations.
 
-    Scott's rule scaled to the column's range, ``b = factor * R * n^(-1 / (d + 4))`` (Watanabe 2023,
-    eq. 15, the multivariate rule Optuna uses), clipped to ``[b_min, R]``. ``b_min`` is the
-    "magic clip" ``R / min(100, n + 1)`` (eq. 16) unless ``min_factor`` gives ``b_min = min_factor * R``.
-    A discrete column's bandwidth is at least half its step, so a kernel never collapses into one bin
-    with no mass left for its neighbours.
+    (T4): Scott's rule scaled to the column's range, ``b = factor * R * n^(-1 / (d + 4))``
+    (Watanabe 2023, App. C; the multivariate rule of Optuna before v5), clipped to ``[b_min, R]``.
+    ``b_min = min_factor * R``, or the "magic clip" ``R / min(100, n + 1)`` (Watanabe 2023, Sec. 3)
+    when ``min_factor`` is None. A discrete column's bandwidth is at least half its step, so a
+    kernel never collapses into one bin with no mass left for its neighbours.
     """
     d = len(cols.cols)
     n_eff = max(n, 1)
@@ -87,7 +87,7 @@ def neighbour_bandwidths(cols: NumericColumns, mu: np.ndarray) -> np.ndarray:
     """Per kernel and column bandwidth by the neighbour rule (hyperopt; Optuna 5 in multivariate
     mode too): the larger distance from a kernel's centre to its sorted neighbours in that column,
     the bounds counting as neighbours, clipped to ``[R / min(100, n + 2), R]`` (magic clip with the
-    prior counted as a kernel; Watanabe 2023, eq. 16). A discrete column's is at least half a step.
+    prior counted as a kernel; Watanabe 2023, Sec. 3). A discrete column's is at least half a step.
 
     Args:
         cols: the numeric columns.

@@ -1,16 +1,22 @@
 """The TPE proposal: split, weights, conditional groups, candidate scoring, constant liar, duplicates.
 
 Notation follows Watanabe (2023), "Tree-Structured Parzen Estimator: Understanding Its Algorithm
-Components and Their Roles for Better Empirical Performance", arXiv 2304.11127, and Bergstra et
-al. (2011), "Algorithms for Hyper-Parameter Optimization" (NeurIPS).
+Components and Their Roles for Better Empirical Performance", arXiv 2304.11127 (Sec. 3,
+"Algorithm Details", App. A on the acquisition function, App. C on the kernel density
+estimator), and Bergstra et al. (2011), "Algorithms for Hyper-Parameter Optimization"
+(NeurIPS, Sec. 4). The equations the code cites:
 
-1. Split the observations ``D`` into the ``n_good`` best, ``D^(l)``, and the rest, ``D^(g)``
-   (Watanabe eq. 2; ``n_good = min(ceil(gamma * N), 25)``, the "linear" split of sec. 3.1, or
-   ``min(ceil(gamma * sqrt(N)), 25)``, hyperopt's "sqrt" split).
-2. Fit ``l(x) = p(x | D^(l))`` and ``g(x) = p(x | D^(g))``, Parzen estimators with a prior kernel
-   (eq. 4), weights from linear forgetting (sec. 3.2, hyperopt's ramp) and multivariate kernels.
-3. Draw ``n_EI_candidates`` candidates from ``l`` and return the one maximising ``l(x) / g(x)``,
-   which is monotone in expected improvement (Bergstra et al. 2011, eq. 3-4; Watanabe eq. 3).
+(T1) split: the ``n_good`` best observations form ``D^(l)``, the rest ``D^(g)``, with
+     ``n_good = min(ceil(gamma * N), 25)`` ("linear", Watanabe's and Optuna's) or
+     ``min(ceil(gamma * sqrt(N)), 25)`` ("sqrt", hyperopt's);
+(T2) weights: the newest ``linear_forgetting`` observations of a set weigh 1, older ones a linear
+     ramp from ``1/N`` (hyperopt's and Optuna's default);
+(T3) Parzen estimators ``l(x) = p(x | D^(l))`` and ``g(x) = p(x | D^(g))``, each
+     ``sum_k w_k K(x | x_k, b) + w_0 K_0(x)`` with a prior kernel ``K_0`` and weights summing to 1;
+(T4) bandwidth (``_parzen.bandwidths``): Scott's rule ``b = factor * R * n^(-1/(d+4))``, clipped;
+(T5) acquisition: draw ``n_EI_candidates`` candidates from ``l`` and return the one maximising
+     ``l(x) / g(x)``; expected improvement over the threshold is a monotone function of this
+     ratio (Bergstra et al. 2011, Sec. 4.1; Watanabe 2023, App. A).
 
 Conditional spaces: the columns that are active under the same conditions form a *group* with its
 own joint model, fitted on the trials where the group is active, split on those trials' losses
@@ -21,7 +27,7 @@ still untuned).
 
 Parallel runs: with ``constant_liar`` the running trials and the members of the batch already
 proposed join ``D^(g)`` (a "bad" lie), so concurrent proposals move apart (Optuna's constant
-liar; Watanabe sec. 3.5). Failed trials always join ``D^(g)``.
+liar). Failed trials always join ``D^(g)``.
 
 Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
 batch) is proposed while an unseen one remains.
@@ -225,7 +231,7 @@ def _bucket(n: int) -> int:
 
 
 def n_good(n: int, gamma: float, split: str) -> int:
-    """Size of the good set ``D^(l)`` among ``n`` observations (Watanabe eq. 2 / sec. 3.1)."""
+    """Size of the good set ``D^(l)`` among ``n`` observations (T1)."""
     if n == 0:
         return 0
     k = gamma * n if split == "linear" else gamma * math.sqrt(n)
@@ -235,7 +241,7 @@ def n_good(n: int, gamma: float, split: str) -> int:
 def forgetting_weights(n: int, linear_forgetting: int | None) -> np.ndarray:
     """Weights of ``n`` observations in trial order: 1 for the newest ``linear_forgetting``, a
     linear ramp from ``1/n`` up to 1 for the older ones (hyperopt's and Optuna's default weights;
-    Watanabe sec. 3.2). ``None`` gives uniform weights."""
+    (T2)). ``None`` gives uniform weights."""
     if linear_forgetting is None or n <= linear_forgetting:
         return np.ones(n)
     return np.concatenate([np.linspace(1.0 / n, 1.0, n - linear_forgetting), np.ones(linear_forgetting)])
@@ -243,7 +249,7 @@ def forgetting_weights(n: int, linear_forgetting: int | None) -> np.ndarray:
 
 def split_good_bad(y: np.ndarray, gamma: float, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Indices (in trial order) of the good and bad observations for losses ``y``."""
-    k = n_good(len(y), gamma, split)
+    k = n_good(len(y), gamma, split)  # (T1)
     if k == 0:
         return np.empty(0, dtype=np.intp), np.arange(len(y))
     # O(N) selection of the k best; ties at the threshold go to the earlier trial (stable order).
@@ -334,7 +340,7 @@ class _Proposer:
                 good, bad = split_good_bad(y, self.opts.gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
                 est_l = self._good_parzen(group, vals[good], lw)
-                # g's weights over all observations: 0 for the good ones (Watanabe eq. 4 with the
+                # g's weights over all observations: 0 for the good ones (T3) with the
                 # forgetting ramp over the bad ones in trial order).
                 gw = np.zeros(len(y))
                 gw[bad] = forgetting_weights(len(bad), self.opts.linear_forgetting)
@@ -359,7 +365,7 @@ class _Proposer:
         return est_l, Parzen.from_banks(group.num, group.cat, parts, self._prior_weight(group))
 
     def best_of(self, est_l: Parzen, est_g: Parzen, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """``m`` candidates from ``l`` and their scores ``log l - log g`` (Bergstra eq. 4)."""
+        """``m`` candidates from ``l`` and their scores ``log l - log g`` (T5)."""
         cand = est_l.sample(rng, m)
         return cand, est_l.log_pdf(cand) - est_g.log_pdf(cand)
 
