@@ -54,6 +54,28 @@ COMMON_CONF = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "spark_kind(*kinds): run only on these kinds of Spark (local, standalone, connect)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (rather than skip) the kinds a test does not run on."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("spark") if callspec is not None else None
+        marker = item.get_closest_marker("spark_kind")
+        kinds = set(marker.args) if marker is not None else None
+        if kinds is None and "local_spark" in getattr(item, "fixturenames", ()):
+            kinds = {"local"}
+        (drop if kind is not None and kinds is not None and kind not in kinds else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @dataclass
 class SparkEnv:
     """What a test gets: the session, its kind, and the log directory of started services."""
@@ -268,8 +290,6 @@ def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture(scope="session")
 def local_spark(spark: SparkEnv) -> SparkEnv:
     """Only the local kind (tests that need a classic session but not each kind)."""
-    if spark.kind != "local":
-        pytest.skip("runs on the local session only")
     return spark
 
 

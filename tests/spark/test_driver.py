@@ -107,10 +107,9 @@ def test_cancel_interrupts_the_trials_spark_jobs(spark: SparkEnv) -> None:
     assert wait_no_active_jobs(spark) == []
 
 
+@pytest.mark.spark_kind("connect")
 def test_connect_mllib_in_a_new_thread_needs_the_active_session(spark: SparkEnv) -> None:
     """Why the driver threads activate the session: pyspark.ml on Connect looks it up per thread."""
-    if not spark.is_connect:
-        pytest.skip("Spark Connect only")
     from pyspark.ml.classification import LogisticRegression
 
     from sparktune import _spark_compat as compat

@@ -138,10 +138,9 @@ def test_jobs_transport_one_job_per_trial(spark: SparkEnv) -> None:
     assert wait_no_active_jobs(spark) == []
 
 
+@pytest.mark.spark_kind("standalone")  # task resource profiles need a cluster manager
 def test_resource_profile_on_a_cluster(spark: SparkEnv) -> None:
     """Stage-level scheduling (task resource profile) for the trial tasks; standalone cluster."""
-    if spark.kind != "standalone":
-        pytest.skip("task resource profiles need a cluster manager (standalone here)")
     from pyspark.resource import ResourceProfileBuilder, TaskResourceRequests
 
     profile = ResourceProfileBuilder().require(TaskResourceRequests().cpus(1)).build
