@@ -24,7 +24,10 @@ def test_notebook_runs(notebook):
         "PYSPARK_PYTHON": sys.executable,
         "PYTHONPATH": str(ROOT),
     }
-    env.pop("SPARK_REMOTE", None)
+    # A Connect session made earlier in this process (the Spark fixtures) leaves these set; a
+    # notebook started from here would then try to build a Connect session.
+    for var in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED", "SPARK_LOCAL_REMOTE", "PYSPARK_GATEWAY_PORT"):
+        env.pop(var, None)
     proc = subprocess.Popen(
         [sys.executable, str(notebook)],
         cwd=ROOT,
