@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 POOL = "sparktune"
 _REINTERRUPT_S = 0.25
+_CLOSE_WAIT_S = 2.0
 
 
 class DriverThreadBackend:
@@ -137,7 +138,9 @@ class DriverThreadBackend:
                 )
             self._pending.clear()
             self._lock.notify_all()
-        deadline = time.monotonic() + 10.0
+        # A cancelled objective still in Python code cannot be stopped; do not hold fmin for it.
+        # The reaper keeps interrupting its tag, so any Spark job it starts is cancelled.
+        deadline = time.monotonic() + _CLOSE_WAIT_S
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         alive = [t.name for t in self._threads if t.is_alive()]

@@ -224,3 +224,35 @@ def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
         show_progressbar=False,
     )
     assert trials.count_successful_trials() == 4
+
+
+@pytest.mark.parametrize("run_on", ["executors", "driver"])
+def test_ctrl_c_cancels_running_trials_and_returns_the_best(local_spark: SparkEnv, run_on: str) -> None:
+    import signal
+
+    space = {"x": hp.choice("x", [0.05, 30.0])}
+    warm = SparkTrials(parallelism=2, spark_session=local_spark.session, run_on=run_on)
+    fmin(lambda p: 0.0, space, algo=rand.suggest, max_evals=2, trials=warm, show_progressbar=False)
+    # Python workers are up now: the first trial below (x=0.05) finishes well before Ctrl-C.
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session, run_on=run_on)
+    ctrl_c = threading.Timer(3.0, os.kill, args=(os.getpid(), signal.SIGINT))  # Ctrl-C in a notebook cell
+    t0 = time.monotonic()
+    ctrl_c.start()
+    try:
+        best = fmin(
+            _sleep_x,
+            space,
+            algo=rand.suggest,
+            max_evals=500,
+            trials=trials,
+            points_to_evaluate=[{"x": 0}],
+            rstate=np.random.default_rng(5),
+            show_progressbar=False,
+        )
+    finally:
+        ctrl_c.cancel()
+    assert best == {"x": 0}  # fmin returns the best finished trial instead of raising
+    assert time.monotonic() - t0 < 10
+    assert trials.count_successful_trials() >= 1
+    assert trials.count_cancelled_trials() >= 1
+    assert wait_no_active_jobs(local_spark) == []
