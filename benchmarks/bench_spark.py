@@ -35,13 +35,15 @@ import numpy as np
 logger = logging.getLogger("bench_spark")
 
 
-def _session(master: str) -> Any:
+def _session(master: str, remote: str | None = None) -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p)
     from pyspark.sql import SparkSession
 
+    if remote:
+        return SparkSession.builder.remote(remote).getOrCreate()
     return (
         SparkSession.builder.master(master)
         .appName("sparktune-bench")
@@ -83,16 +85,22 @@ def _fmin_pair(
     import sparktune
 
     out: dict[str, float] = {}
-    h_trials = hyperopt.SparkTrials(parallelism=parallelism, spark_session=session)
-    out["hyperopt_s"] = _timed(
-        lambda: hyperopt.fmin(
-            fn,
-            space_fn(hyperopt.hp),
-            algo=hyperopt.tpe.suggest,
-            max_evals=hyperopt_evals,
-            trials=h_trials,
-            rstate=np.random.default_rng(0),
-            show_progressbar=False,
+    if _is_connect(session):  # hyperopt's SparkTrials needs sparkContext: not on Spark Connect
+        hyperopt_evals = 0
+    h_trials = hyperopt.SparkTrials(parallelism=parallelism, spark_session=session) if hyperopt_evals else None
+    out["hyperopt_s"] = (
+        float("nan")
+        if h_trials is None
+        else _timed(
+            lambda: hyperopt.fmin(
+                fn,
+                space_fn(hyperopt.hp),
+                algo=hyperopt.tpe.suggest,
+                max_evals=hyperopt_evals,
+                trials=h_trials,
+                rstate=np.random.default_rng(0),
+                show_progressbar=False,
+            )
         )
     )
     s_trials = sparktune.SparkTrials(parallelism=parallelism, spark_session=session)
@@ -112,9 +120,13 @@ def _fmin_pair(
     return out
 
 
+def _is_connect(session: Any) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def bench_noop(session: Any, evals: int, hyperopt_evals: int) -> dict[str, float]:
     r = _fmin_pair(session, noop, lambda hp: {"x": hp.uniform("x", 0, 1)}, evals, hyperopt_evals, 2)
-    r["hyperopt_trials_per_s"] = hyperopt_evals / r["hyperopt_s"]
+    r["hyperopt_trials_per_s"] = r["hyperopt_evals"] / r["hyperopt_s"]
     r["sparktune_trials_per_s"] = evals / r["sparktune_s"]
     r["speedup"] = r["sparktune_trials_per_s"] / r["hyperopt_trials_per_s"]
     return r
@@ -199,7 +211,10 @@ def bench_mllib(session: Any, evals: int, rows: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--master", default="local[2]", help="e.g. local[2] or spark://127.0.0.1:7077")
+    parser.add_argument(
+        "--remote", help="a Spark Connect URL (sc://127.0.0.1:15002); hyperopt's SparkTrials is skipped"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer trials (smoke run)")
     parser.add_argument("--only", default="noop,sleep,mllib")
     parser.add_argument("--noop-evals", type=int, default=1000)
