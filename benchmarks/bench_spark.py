@@ -233,10 +233,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import sparktune
 
-    session = _session(args.master)
-    session.sparkContext.setLogLevel("ERROR")
+    session = _session(args.master, args.remote)
+    if not _is_connect(session):
+        session.sparkContext.setLogLevel("ERROR")
     results: dict[str, Any] = {
-        "master": args.master,
+        "master": args.remote or args.master,
         "cores": os.cpu_count(),
         "pyspark": session.version,
         "hyperopt": hyperopt.__version__,
