@@ -58,6 +58,11 @@ DEFAULTS: dict[str, Any] = {
     # distance to its neighbours) or "scott" (shared, Scott's rule); the bad density always uses
     # Scott's rule ("neighbour-both" uses the neighbour rule for both, at O(N log N) per call).
     "bandwidth": "scott",
+    # Factor on the good density's kernel bandwidths for a proposal made while other trials are
+    # in flight (running, or earlier in the same batch): such a proposal cannot see their
+    # results, so the batch takes longer steps from the incumbent. 1 keeps the sequential
+    # bandwidth. Chosen on the benchmark in batches of 8 (benchmarks/README.md).
+    "batch_bandwidth_factor": 2.0,
 }
 
 

@@ -14,6 +14,7 @@ from sparktune._space import compile_space
 from sparktune._suggest import History, resolve_algo
 from sparktune._tpe import Parzen, bandwidths, forgetting_weights, n_good, split_good_bad
 from sparktune._tpe._columns import categorical_columns, numeric_columns
+from sparktune._tpe._sampler import Options, _Proposer, compile_model
 
 
 def _history(X: np.ndarray, y: np.ndarray, pending: np.ndarray | None = None) -> History:
@@ -288,9 +289,10 @@ def test_constant_liar_moves_a_batch_apart() -> None:
     X = sp.sample(np.random.default_rng(0), 40)
     y = ((X - 0.3) ** 2).sum(1)
     h = _history(X, y)
-    with_liar = np.mean([_spread(tpe.propose(sp, h, 8, np.random.default_rng(s))) for s in range(10)])
+    same_bw = {"batch_bandwidth_factor": 1.0}  # the liar alone, at the sequential bandwidth
+    with_liar = np.mean([_spread(tpe.propose(sp, h, 8, np.random.default_rng(s), **same_bw)) for s in range(10)])
     without = np.mean(
-        [_spread(tpe.propose(sp, h, 8, np.random.default_rng(s), constant_liar=False)) for s in range(10)]
+        [_spread(tpe.propose(sp, h, 8, np.random.default_rng(s), constant_liar=False, **same_bw)) for s in range(10)]
     )
     assert with_liar > 1.3 * without
 
@@ -303,11 +305,35 @@ def test_pending_trials_push_proposals_away() -> None:
     pending = np.full((6, 2), 0.3)
     near = []
     for s in range(20):
-        free = tpe.propose(sp, _history(X, y), 1, np.random.default_rng(s))
-        busy = tpe.propose(sp, _history(X, y, pending), 1, np.random.default_rng(s))
+        free = tpe.propose(sp, _history(X, y), 1, np.random.default_rng(s), batch_bandwidth_factor=1.0)
+        busy = tpe.propose(sp, _history(X, y, pending), 1, np.random.default_rng(s), batch_bandwidth_factor=1.0)
         near.append((np.abs(free - 0.3).sum(), np.abs(busy - 0.3).sum()))
     free_d, busy_d = np.mean(near, axis=0)
     assert busy_d > free_d
+
+
+def test_in_flight_proposals_widen_the_good_density() -> None:
+    """With trials in flight, l's kernels are ``batch_bandwidth_factor`` times wider (T4); g and
+    a proposal with nothing in flight keep the sequential bandwidth."""
+    sp = compile_space({"a": hp.uniform("a", 0, 1), "b": hp.loguniform("b", -3, 0)})
+    X = sp.sample(np.random.default_rng(1), 50)
+    y = ((X - 0.3) ** 2).sum(1)
+    opts = Options.from_kwargs(
+        **{k: v for k, v in {**tpe.DEFAULTS, "batch_bandwidth_factor": 1.5}.items() if k != "verbose"}
+    )
+    proposer = _Proposer(sp, compile_model(sp, True), X, y, np.empty((0, 2)), opts)
+    group = proposer.model.groups[0]
+    l_seq, g_seq = proposer.estimators(0, group)  # type: ignore[misc]
+    proposer.in_flight = 3
+    l_par, g_par = proposer.estimators(0, group)  # type: ignore[misc]
+    b_seq, b_par = l_seq.parts[0][0].b, l_par.parts[0][0].b  # type: ignore[attr-defined]
+    np.testing.assert_allclose(b_par, np.minimum(1.5 * b_seq, group.num.ref))
+    np.testing.assert_allclose(g_par.parts[0][0].b, g_seq.parts[0][0].b)  # type: ignore[attr-defined]
+    # A batch of one with nothing running is a sequential proposal: the option changes nothing.
+    h = _history(X, y)
+    a = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_bandwidth_factor=1.0)
+    b = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_bandwidth_factor=3.0)
+    np.testing.assert_array_equal(a, b)
 
 
 # -- duplicates --------------------------------------------------------------------------------
@@ -399,6 +425,7 @@ def test_fmin_with_tpe_partial() -> None:
         ({"n_startup_jobs": -1}, ValueError),
         ({"prior_weight": 0}, ValueError),
         ({"split": "log"}, ValueError),
+        ({"batch_bandwidth_factor": 0}, ValueError),
         ({"gamma": "x"}, TypeError),
         ({"bogus": 1}, TypeError),
     ],

@@ -14,6 +14,8 @@ estimator), and Bergstra et al. (2011), "Algorithms for Hyper-Parameter Optimiza
 (T3) Parzen estimators ``l(x) = p(x | D^(l))`` and ``g(x) = p(x | D^(g))``, each
      ``sum_k w_k K(x | x_k, b) + w_0 K_0(x)`` with a prior kernel ``K_0`` and weights summing to 1;
 (T4) bandwidth (``_parzen.bandwidths``): Scott's rule ``b = factor * R * n^(-1/(d+4))``, clipped;
+     a proposal made while other trials are in flight draws from ``l`` with its observation
+     kernels' bandwidths multiplied by ``batch_bandwidth_factor`` (see "Parallel runs" below);
 (T5) acquisition: draw ``n_EI_candidates`` candidates from ``l`` and return the one maximising
      ``l(x) / g(x)``; expected improvement over the threshold is a monotone function of this
      ratio (Bergstra et al. 2011, Sec. 4.1; Watanabe 2023, App. A).
@@ -27,7 +29,15 @@ still untuned).
 
 Parallel runs: with ``constant_liar`` the running trials and the members of the batch already
 proposed join ``D^(g)`` (a "bad" lie), so concurrent proposals move apart (Optuna's constant
-liar). Failed trials always join ``D^(g)``.
+liar). Failed trials always join ``D^(g)``. A proposal made while trials are in flight (running,
+or earlier in the same batch) also widens the good density's kernels by
+``batch_bandwidth_factor`` (T4): it is proposed without the results of those trials, so it is
+one of several steps taken from the same incumbent before the model learns from any of them,
+and for several steps from one point a longer step pays (as the best step size of an evolution
+strategy grows with its population); the first proposal of a batch with nothing in flight keeps
+the sequential bandwidth. Measured at 50 evaluations in batches of 8 (11 problems, 60 seeds):
+factor 1 -> 44.6% of random search's mean regret removed, 1.5 -> 47.9%, 2 -> 48.5%,
+2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged.
 
 Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
 batch) is proposed while an unseen one remains.
@@ -78,6 +88,7 @@ class Options:
     bandwidth_factor: float
     min_bandwidth_factor: float | None
     bandwidth: str
+    batch_bandwidth_factor: float = 1.0
 
     @classmethod
     def from_kwargs(cls, **opts: Any) -> Options:
@@ -126,6 +137,7 @@ class Options:
             bandwidth_factor=number("bandwidth_factor", 0.0, math.inf),
             min_bandwidth_factor=mbf,
             bandwidth=bw,
+            batch_bandwidth_factor=number("batch_bandwidth_factor", 0.0, math.inf),
         )
 
 
@@ -280,7 +292,9 @@ class _Proposer:
         self.X = X
         self.y = np.where(np.isnan(y), np.inf, y)
         self.lies = [lies]
-        self._good: dict[int, tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
+        # Trials in flight when the next row is proposed: running ones and earlier batch members.
+        self.in_flight = 0
+        self._good: dict[tuple[int, float], tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
 
     def _prior_weight(self, group: Group) -> float:
         """The prior kernel's weight: ``gating_prior_weight`` for a group holding a choice that
@@ -315,18 +329,26 @@ class _Proposer:
             self.model.banks[gi] = (key, bank)
             return bank
 
-    def _good_parzen(self, group: Group, vals: np.ndarray, w: np.ndarray) -> Parzen:
+    def _good_parzen(self, group: Group, vals: np.ndarray, w: np.ndarray, widen: float = 1.0) -> Parzen:
+        """A density over ``vals`` (the good set, or the bad one with ``neighbour-both``), its
+        numeric kernels' bandwidths multiplied by ``widen`` (clipped to the range)."""
+        ref = group.num.ref
         if self.opts.bandwidth == "scott":
-            return Parzen(group.num, group.cat, vals, w, self._prior_weight(group), self._bandwidth(group, len(vals)))
+            b = self._bandwidth(group, len(vals))
+            b = b if widen == 1.0 else np.minimum(b * widen, ref)
+            return Parzen(group.num, group.cat, vals, w, self._prior_weight(group), b)
         mu = group.num.to_model(vals[:, : len(group.num.cols)])
-        kernels = LocalKernels(
-            group.num, group.cat, vals, neighbour_bandwidths(group.num, mu), self._prior_weight(group) / (len(vals) + 1)
-        )
+        nb = neighbour_bandwidths(group.num, mu)
+        nb = nb if widen == 1.0 else np.minimum(nb * widen, ref)
+        kernels = LocalKernels(group.num, group.cat, vals, nb, self._prior_weight(group) / (len(vals) + 1))
         return Parzen.from_banks(group.num, group.cat, [(kernels, w)], self._prior_weight(group))
 
     def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
-        """``(l, g)`` of group ``gi``; None when the group has no finished observation."""
-        if gi not in self._good:
+        """``(l, g)`` of group ``gi``; None when the group has no finished observation. ``l``'s
+        kernels are widened by ``batch_bandwidth_factor`` while trials are in flight (T4)."""
+        widen = self.opts.batch_bandwidth_factor if self.in_flight else 1.0
+        key = (gi, widen)
+        if key not in self._good:
             if group.always_active:
                 vals = self.X if group.identity else self.X[:, group.cols]
                 y = self.y
@@ -335,17 +357,17 @@ class _Proposer:
                 vals = self.X[np.ix_(rows, group.cols)]
                 y = self.y[rows]
             if len(y) == 0:
-                self._good[gi] = None
+                self._good[key] = None
             else:
                 good, bad = split_good_bad(y, self.opts.gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
-                est_l = self._good_parzen(group, vals[good], lw)
+                est_l = self._good_parzen(group, vals[good], lw, widen)
                 # g's weights over all observations: 0 for the good ones (T3) with the
                 # forgetting ramp over the bad ones in trial order).
                 gw = np.zeros(len(y))
                 gw[bad] = forgetting_weights(len(bad), self.opts.linear_forgetting)
-                self._good[gi] = (est_l, vals, gw)
-        state = self._good[gi]
+                self._good[key] = (est_l, vals, gw)
+        state = self._good[key]
         if state is None:
             return None
         est_l, vals, gw = state
@@ -485,6 +507,7 @@ def propose_tpe(
     if n_prior and opts.constant_liar:
         lies = np.concatenate([lies, out[:n_prior]])
     proposer = _Proposer(space, model, X, y, lies, opts)
+    proposer.in_flight = len(X_pending) + n_prior
     for i in range(n_prior, n):
         row = proposer.row(rng, seen)
         if is_seen(row):
@@ -504,4 +527,5 @@ def propose_tpe(
         remember(out[i])
         if opts.constant_liar and i + 1 < n:
             proposer.lies.append(out[i][None, :])
+        proposer.in_flight += 1
     return out
