@@ -256,3 +256,28 @@ def test_ctrl_c_cancels_running_trials_and_returns_the_best(local_spark: SparkEn
     assert trials.count_successful_trials() >= 1
     assert trials.count_cancelled_trials() >= 1
     assert wait_no_active_jobs(local_spark) == []
+
+
+def test_auto_transport_falls_back_to_jobs_when_executors_cannot_connect(
+    local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sparktune.backends import spark_executors
+
+    def refuse_connections(self: spark_executors.ExecutorBackend) -> None:
+        assert self._server is not None
+        self._server.close()  # like a firewall between executors and the driver: connection refused
+
+    monkeypatch.setattr(spark_executors.ExecutorBackend, "_accept_loop", refuse_connections)
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    with caplog.at_level("WARNING"):
+        fmin(
+            lambda p: p["x"],
+            {"x": hp.uniform("x", 0, 1)},
+            algo=rand.suggest,
+            max_evals=4,
+            trials=trials,
+            show_progressbar=False,
+        )
+    assert trials.count_successful_trials() == 4
+    assert "falling back to one Spark job per trial" in caplog.text
+    assert wait_no_active_jobs(local_spark) == []
