@@ -128,7 +128,11 @@ def set_local_python(session: Any | None = None) -> None:
 
 
 def get_or_create_session(spark_session: Any | None) -> Any:
-    """The given session, else the active one, else a new one (Connect if SPARK_REMOTE is set)."""
+    """The given session, else the active one, else a new one.
+
+    A new session is a Spark Connect session when ``SPARK_REMOTE`` is set; otherwise classic, with
+    the master given to ``spark-submit``, else ``SPARK_MASTER``, else ``local[*]``.
+    """
     import_pyspark()
     if spark_session is not None:
         return spark_session
@@ -140,11 +144,14 @@ def get_or_create_session(spark_session: Any | None) -> Any:
     if os.environ.get("SPARK_REMOTE"):
         return SparkSession.builder.getOrCreate()
     require_java()
-    set_local_python(None)
-    logger.info("no active SparkSession: starting one (master from SPARK_MASTER or local[*])")
     builder = SparkSession.builder.appName("sparktune")
-    if not os.environ.get("MASTER") and not os.environ.get("SPARK_MASTER"):
-        builder = builder.master(os.environ.get("SPARK_MASTER", "local[*]"))
+    # Under spark-submit (the JVM started this process) the master comes from its --master.
+    if not os.environ.get("PYSPARK_GATEWAY_PORT"):
+        master = os.environ.get("SPARK_MASTER") or "local[*]"
+        if is_local_master(master):
+            set_local_python(None)
+        builder = builder.master(master)
+    logger.info("no active SparkSession: starting one")
     # A FAIR scheduler lets concurrent run_on="driver" trials share the cluster.
     return builder.config("spark.scheduler.mode", "FAIR").getOrCreate()
 

@@ -256,7 +256,7 @@ class ExecutorBackend:
         self.transport = "socket" if self._server is not None else "jobs"
         if self._server is not None:
             self._token = secrets.token_bytes(32)
-            self._address = (host, self._server.getsockname()[1])
+            self._address: tuple[str, int] = (str(host), int(self._server.getsockname()[1]))
             self._start_thread(self._accept_loop, "sparktune-accept")
         logger.info("executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism)
         for slot in range(parallelism):
