@@ -4,12 +4,13 @@ Everything listens on 127.0.0.1 only. The services are started with the launcher
 the pyspark package (``bin/spark-class``, ``bin/spark-submit``) in their own process groups,
 and their groups are killed at teardown (also after a failed start).
 
-One classic SparkContext can exist per Python process, so ``spark`` is a single session-scoped
-fixture parametrised over the kinds; pytest runs all tests of one kind before it tears that
-kind down and starts the next: ``local`` (local[2]), ``standalone`` (master + one 2-core worker,
-client-mode driver in this process), ``connect`` (Spark Connect server with a local[2] master,
-and a ``sc://127.0.0.1:PORT`` client session). Connect comes last: creating a Connect session
-switches pyspark into "remote" mode for the process.
+One classic SparkContext can exist per Python process, so ``spark`` is a single package-scoped
+fixture parametrised over the kinds: ``local`` (local[2]); ``standalone`` (master + one 2-core
+worker, client-mode driver in this process); ``connect`` (Spark Connect server with a local[2]
+master, and a ``sc://127.0.0.1:PORT`` client session). pytest runs all tests of one kind before
+it tears that kind down and starts the next; the last one is torn down, and the environment
+restored, when this package's tests are done, before the rest of the suite runs. Connect comes
+last: creating a Connect session switches pyspark into "remote" mode for the process.
 
 Measured on the 2-core CI machine: local session ~5 s, standalone master ~2 s + worker ~3 s +
 session with its executor ~13 s, Connect server ~5 s + client session ~3 s.
@@ -250,14 +251,28 @@ def _start_connect(services: _Services) -> int:
     return port
 
 
-@pytest.fixture(scope="session", params=KINDS)
+# Environment variables the fixtures (or pyspark's Connect builder) set; restored at teardown so
+# that tests outside tests/spark see the environment they started with.
+_ENV_KEYS = (
+    "SPARK_LOCAL_IP",
+    "SPARK_LOCAL_HOSTNAME",
+    "PYSPARK_PYTHON",
+    "PYTHONPATH",
+    "SPARK_HOME",
+    "SPARK_CONNECT_MODE_ENABLED",
+    "SPARK_REMOTE",
+    "SPARK_LOCAL_REMOTE",
+)
+
+
+@pytest.fixture(scope="package", params=KINDS)
 def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkEnv]:
     """A running Spark of each kind in turn (local, standalone, connect); see the module doc."""
     kind = request.param
     log_dir = tmp_path_factory.mktemp(f"spark-{kind}")
     services = _Services(log_dir)
     session = None
-    remote_before = os.environ.get("SPARK_CONNECT_MODE_ENABLED")
+    saved_env = {key: os.environ.get(key) for key in _ENV_KEYS}
     t0 = time.monotonic()
     try:
         if kind == "local":
@@ -283,11 +298,14 @@ def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             except Exception:  # noqa: BLE001 - stopping after a failure must not hide it
                 logger.warning("stopping the %s session failed", kind, exc_info=True)
         services.stop()
-        if remote_before is None:
-            os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_spark(spark: SparkEnv) -> SparkEnv:
     """Only the local kind (tests that need a classic session but not each kind)."""
     return spark
