@@ -259,6 +259,15 @@ def fmin(
 
     make_backend = getattr(trials, "_make_backend", None)
     backend: Backend = make_backend(fn, call=call) if make_backend is not None else InProcessBackend(fn, call)
+    to_run = max_evals_n - (len(trials._records) - trials._count(JOB_STATE_NEW))
+    if backend.parallelism > 1 and 0 < to_run < backend.parallelism:
+        logger.warning(
+            "parallelism=%d is more than the %d trial(s) left to run (max_evals=%d): only %d will run at once",
+            backend.parallelism,
+            to_run,
+            max_evals_n,
+            to_run,
+        )
 
     loop = _Loop(
         trials=trials,

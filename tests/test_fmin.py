@@ -375,3 +375,18 @@ def test_space_eval_of_argmin_rebuilds_best_point():
     best = run(lambda p: p["opt"].get("lr", 1.0), space, max_evals=30, rstate=np.random.default_rng(2))
     point = space_eval(space, best)
     assert "lr" in point["opt"] and point["opt"]["lr"] == best["lr"]
+
+
+def test_warns_when_parallelism_exceeds_trials_left(caplog):
+    from sparktune.backends.local import InProcessBackend
+
+    class Wide(Trials):
+        def _make_backend(self, fn, call=None):
+            backend = InProcessBackend(fn, call)
+            backend.parallelism = 4  # type: ignore[misc]
+            return backend
+
+    trials = Wide()
+    run(lambda x: x, hp.uniform("x", 0, 1), max_evals=3, trials=trials)
+    assert len(trials) == 3
+    assert "parallelism=4 is more than the 3 trial(s) left to run (max_evals=3)" in caplog.text
