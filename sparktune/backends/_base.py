@@ -8,7 +8,10 @@ Ctrl-C) and ``close`` once at the end (always, also after an error).
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass, field
+from threading import Condition
 from typing import Any, Protocol, Sequence
 
 # Outcome states, from the backend's point of view.
@@ -70,3 +73,18 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Cancel whatever still runs and free resources. Called exactly once."""
+
+
+def take_outcomes(lock: Condition, results: deque[Outcome], timeout: float | None) -> list[Outcome]:
+    """``Backend.wait`` for threaded backends: block on ``lock`` until ``results`` has an outcome
+    or ``timeout`` seconds pass, then take every outcome out. Producers append and ``notify_all``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    with lock:
+        while not results:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return []
+            lock.wait(remaining)
+        out = list(results)
+        results.clear()
+        return out

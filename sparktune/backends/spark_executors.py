@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 import cloudpickle
 
 from sparktune import _spark_compat as compat
-from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task
+from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task, take_outcomes
 from sparktune.backends.spark_worker import (
     OUTPUT_SCHEMA,
     InlineConfig,
@@ -279,16 +279,7 @@ class ExecutorBackend:
 
     def wait(self, timeout: float | None) -> list[Outcome]:
         """Outcomes ready now, blocking up to ``timeout`` seconds for the first one."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._lock:
-            while not self._results:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return []
-                self._lock.wait(remaining)
-            out = list(self._results)
-            self._results.clear()
-            return out
+        return take_outcomes(self._lock, self._results, timeout)
 
     def cancel(self, tids: Sequence[int]) -> None:
         """Cancel queued or running trials; they come back from ``wait`` as CANCELLED."""
