@@ -208,8 +208,16 @@ class SparkTrials(Trials):
 
     @property
     def spark(self) -> Any:
-        """The SparkSession the trials run on."""
+        """The SparkSession the trials run on (the active one again after unpickling)."""
+        if self._spark is None:
+            self._spark = compat.get_or_create_session(None)
         return self._spark
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A SparkSession cannot be pickled: a pickled SparkTrials keeps its trials and settings.
+        state = super().__getstate__()
+        state["_spark"] = None
+        return state
 
     def _make_backend(
         self, fn: Callable[..., Any], call: Callable[[Callable[..., Any], Task], Any] | None = None
@@ -218,7 +226,7 @@ class SparkTrials(Trials):
         if self.run_on == "driver":
             from sparktune.backends.spark_driver import DriverThreadBackend
 
-            return DriverThreadBackend(self._spark, fn, call, parallelism=self.parallelism)
+            return DriverThreadBackend(self.spark, fn, call, parallelism=self.parallelism)
         from sparktune.backends.spark_executors import ExecutorBackend, dumps_objective
 
         if call is not None:
@@ -230,7 +238,7 @@ class SparkTrials(Trials):
 
         payload = dumps_objective(fn, call)  # before any trial: names what cannot be pickled
         return ExecutorBackend(
-            self._spark,
+            self.spark,
             payload,
             parallelism=self.parallelism,
             max_retries=self.max_retries,
