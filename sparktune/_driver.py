@@ -31,9 +31,8 @@ from sparktune.base import (
     JOB_STATE_NEW,
     JOB_STATE_RUNNING,
     STATUS_FAIL,
-    STATUS_NEW,
 )
-from sparktune.exceptions import AllTrialsFailed, InvalidAnnotatedParameter, InvalidTrial
+from sparktune.exceptions import AllTrialsFailed, InvalidAnnotatedParameter
 from sparktune.storage import TrialFile, TrialFileError
 
 logger = logging.getLogger("sparktune")
@@ -574,4 +573,4 @@ class _Reraise(Exception):
         self.exc = exc
 
 
-__all__ = ["fmin", "generate_trials_to_calculate", "space_eval", "STATUS_NEW", "InvalidTrial"]
+__all__ = ["fmin", "generate_trials_to_calculate", "space_eval"]

@@ -17,7 +17,7 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from sparktune._space import SearchSpace
+from sparktune._space import SearchSpace, compile_space
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,9 @@ def make_suggest(propose: Propose, defaults: dict[str, Any], doc: str) -> Callab
 
     def suggest(new_ids: Any, domain: Any, trials: Any, seed: Any, **options: Any) -> list[dict[str, Any]]:
         opts = {**defaults, **options}
-        space: SearchSpace = domain.space
+        space = compile_space(domain.space if hasattr(domain, "space") else domain.expr)
         rng = np.random.default_rng(seed)
+        trials._set_labels(space.labels)
         history = trials._history(space)
         rows = propose(space, history, len(new_ids), rng, **opts)
         return trials.new_trial_docs_from_rows(list(new_ids), space, rows)

@@ -25,10 +25,8 @@ from sparktune.base import (
     JOB_STATE_NEW,
     JOB_STATE_RUNNING,
     JOB_VALID_STATES,
-    STATUS_FAIL,
     STATUS_NEW,
     STATUS_OK,
-    STATUS_RUNNING,
 )
 from sparktune.exceptions import AllTrialsFailed, InvalidTrial
 
@@ -417,12 +415,5 @@ class Trials:
         return state
 
 
-STATES_BY_NAME = {
-    "new": JOB_STATE_NEW,
-    "running": JOB_STATE_RUNNING,
-    "done": JOB_STATE_DONE,
-    "error": JOB_STATE_ERROR,
-    "cancel": JOB_STATE_CANCEL,
-}
 
-__all__ = ["Trial", "Trials", "utcnow", "STATUS_FAIL", "STATUS_RUNNING"]
+__all__ = ["Trial", "Trials", "from_epoch", "utcnow"]

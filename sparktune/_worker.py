@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from sparktune.backends._base import ERROR, OK, Outcome, Task
-from sparktune.base import STATUS_FAIL, STATUS_OK, STATUS_STRINGS
+from sparktune.base import STATUS_OK, STATUS_STRINGS
 from sparktune.exceptions import InvalidLoss, InvalidResultStatus
 
 
@@ -115,4 +115,4 @@ def run_trial(
     return Outcome(tid=task.tid, state=OK, result=result, start=start, end=time.time())
 
 
-__all__ = ["normalize_result", "run_trial", "STATUS_FAIL"]
+__all__ = ["normalize_result", "run_trial"]

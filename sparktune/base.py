@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 STATUS_NEW = "new"
 STATUS_RUNNING = "running"
 STATUS_SUSPENDED = "suspended"
@@ -37,4 +39,15 @@ TRIAL_KEYS = [
 ]
 TRIAL_MISC_KEYS = ["tid", "cmd", "idxs", "vals"]
 
-__all__ = [name for name in dir() if name.isupper()]
+
+
+class Domain:
+    """hyperopt's ``Domain(fn, expr)``: an objective and its space, for calling an algorithm's
+    ``suggest(new_ids, domain, trials, seed)`` directly."""
+
+    def __init__(self, fn: Any, expr: Any, **_: Any) -> None:
+        self.fn = fn
+        self.expr = expr
+
+
+__all__ = [name for name in dir() if name.isupper()] + ["Domain"]

@@ -93,3 +93,17 @@ def test_distribution_json_round_trip():
     )
     for dist in space.dists:
         assert from_json(to_json(dist)) == dist
+
+
+def test_suggest_called_directly_as_in_hyperopt():
+    from sparktune.base import Domain
+
+    domain = Domain(lambda p: p["x"], {"x": hp.uniform("x", 0, 1), "c": hp.choice("c", ["a", "b"])})
+    trials = Trials()
+    fmin(domain.fn, domain.expr, algo=rand.suggest, max_evals=12, trials=trials, show_progressbar=False)
+    for algo in (rand.suggest, tpe.suggest, anneal.suggest):
+        docs = algo(trials.new_trial_ids(3), domain, trials, 7)
+        assert len(docs) == 3 and all(d["state"] == JOB_STATE_NEW for d in docs)
+        assert all(set(d["misc"]["vals"]) == {"c", "x"} and 0 <= d["misc"]["vals"]["x"][0] <= 1 for d in docs)
+        again = algo([d["tid"] for d in docs], domain, trials, 7)
+        assert [d["misc"]["vals"] for d in again] == [d["misc"]["vals"] for d in docs]
