@@ -21,7 +21,7 @@ import numpy as np
 from sparktune._progress import progress_bar
 from sparktune._space import SearchSpace, as_generator, compile_space, space_eval
 from sparktune._suggest import resolve_algo
-from sparktune._trials import Trial, Trials, from_epoch, utcnow
+from sparktune._trials import FINAL_STATES, Trial, Trials, from_epoch, utcnow
 from sparktune.backends._base import CANCELLED, ERROR, OK, Backend, Outcome, Task
 from sparktune.backends.local import InProcessBackend
 from sparktune.base import (
@@ -126,7 +126,8 @@ def _add_points(trials: Trials, points: Any, space: SearchSpace | None) -> int:
     return added
 
 
-def _load_trial_file(trials: Trials, tf: TrialFile, space: SearchSpace) -> None:
+def _load_trial_file(trials: Trials, tf: TrialFile, space: SearchSpace) -> set[int]:
+    """Add the file's trials to ``trials`` (those not there yet); returns the tids in the file."""
     labels, records = tf.load()
     if labels != space.labels:
         raise TrialFileError(
@@ -140,6 +141,7 @@ def _load_trial_file(trials: Trials, tf: TrialFile, space: SearchSpace) -> None:
             n += 1
     if n:
         logger.info("resumed %d trial(s) from %s", n, tf.path)
+    return {t.tid for t in records}
 
 
 def fmin(
@@ -219,8 +221,9 @@ def fmin(
     if trials is None:
         trials = Trials()
     trials._set_labels(cspace.labels)
+    in_file: set[int] = set()
     if tf is not None and tf.exists():
-        _load_trial_file(trials, tf, cspace)
+        in_file = _load_trial_file(trials, tf, cspace)
     for t in list(trials._records.values()):
         if t.state == JOB_STATE_RUNNING:  # left running by an interrupted earlier run: run it again
             trials._put(Trial(tid=t.tid, state=JOB_STATE_NEW, vals=t.vals))
@@ -231,9 +234,8 @@ def fmin(
         _add_points(trials, points_to_evaluate, cspace)
     if tf is not None:
         tf.start(cspace.labels)
-        known = {t.tid for t in tf.load()[1]} if tf.exists() else set()
         for t in trials._records.values():  # a Trials passed in with results: make the file complete
-            if t.state in (JOB_STATE_DONE, JOB_STATE_ERROR) and t.tid not in known:
+            if t.state in FINAL_STATES and t.tid not in in_file:
                 tf.append(t)
 
     timeout = timeout if timeout is not None else getattr(trials, "timeout", None)

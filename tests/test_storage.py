@@ -180,3 +180,20 @@ def test_errored_trials_are_saved_too(tmp_path):
     _, saved = TrialFile(path).load()
     assert [t.error for t in saved] == [("ValueError", "bad point")] * 2
     assert "Traceback" in saved[0].traceback
+
+
+def test_trials_passed_in_are_written_to_a_new_file(tmp_path):
+    trials = Trials()
+    fmin(objective, SPACE, algo=rand.suggest, max_evals=3, trials=trials, show_progressbar=False)
+    path = tmp_path / "later.jsonl"
+    fmin(
+        objective,
+        SPACE,
+        algo=rand.suggest,
+        max_evals=5,
+        trials=trials,
+        trials_save_file=str(path),
+        show_progressbar=False,
+    )
+    _, saved = TrialFile(path).load()
+    assert [t.tid for t in saved] == [0, 1, 2, 3, 4]
