@@ -160,6 +160,7 @@ class Trials:
         self._counts: dict[int, int] = {}
         self._pending: set[int] = set()  # tids in state NEW or RUNNING
         self._best: tuple[float, int] | None = None  # (loss, tid) of the best ok trial
+        self._next_tid = 0  # above every tid recorded or handed out
 
     # -- recording (used by the fmin loop) ----------------------------------------------------
 
@@ -173,6 +174,7 @@ class Trials:
         if prev is not None:
             self._forget(prev)
         self._records[trial.tid] = trial
+        self._next_tid = max(self._next_tid, trial.tid + 1)
         self._docs.pop(trial.tid, None)
         self._counts[trial.state] = self._counts.get(trial.state, 0) + 1
         if trial.state in (JOB_STATE_NEW, JOB_STATE_RUNNING):
@@ -349,8 +351,7 @@ class Trials:
     # -- inserting trials (hyperopt API; used by generate_trials_to_calculate) ----------------
 
     def new_trial_ids(self, n: int) -> list[int]:
-        start = max(self._records, default=-1) + 1
-        start = max(start, getattr(self, "_next_tid", 0))
+        start = self._next_tid
         self._next_tid = start + n
         return list(range(start, start + n))
 
