@@ -63,6 +63,11 @@ DEFAULTS: dict[str, Any] = {
     # results, so the batch takes longer steps from the incumbent. 1 keeps the sequential
     # bandwidth. Chosen on the benchmark in batches of 8 (benchmarks/README.md).
     "batch_bandwidth_factor": 2.0,
+    # gamma (T1) of a proposal made while trials are in flight; None uses `gamma`.
+    "batch_gamma": None,
+    # Also treat the first member of a batch (n > 1, nothing in flight) as in flight
+    # (batch_bandwidth_factor and batch_gamma apply to it).
+    "batch_widen_first": False,
 }
 
 

@@ -336,6 +336,34 @@ def test_in_flight_proposals_widen_the_good_density() -> None:
     np.testing.assert_array_equal(a, b)
 
 
+def test_batch_gamma_applies_only_in_flight() -> None:
+    """``batch_gamma`` sets the split (T1) of proposals made with trials in flight; a sequential
+    proposal (n=1, nothing running) is unchanged by it and by ``batch_widen_first``."""
+    sp = compile_space({"a": hp.uniform("a", 0, 1), "b": hp.loguniform("b", -3, 0)})
+    X = sp.sample(np.random.default_rng(1), 60)
+    y = ((X - 0.3) ** 2).sum(1)
+    opts = Options.from_kwargs(**{k: v for k, v in {**tpe.DEFAULTS, "batch_gamma": 0.05}.items() if k != "verbose"})
+    proposer = _Proposer(sp, compile_model(sp, True), X, y, np.empty((0, 2)), opts)
+    group = proposer.model.groups[0]
+    l_seq, _ = proposer.estimators(0, group)  # type: ignore[misc]
+    proposer.in_flight = 2
+    l_par, _ = proposer.estimators(0, group)  # type: ignore[misc]
+    assert l_seq.parts[0][0].n == 6  # type: ignore[attr-defined]  # ceil(0.1 * 60)
+    assert l_par.parts[0][0].n == 3  # type: ignore[attr-defined]  # ceil(0.05 * 60)
+    h = _history(X, y)
+    a = tpe.propose(sp, h, 1, np.random.default_rng(3))
+    b = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_gamma=0.05, batch_widen_first=True)
+    np.testing.assert_array_equal(a, b)
+    # In a batch, the first member changes only with batch_widen_first.
+    c = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_gamma=0.05)
+    d = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_gamma=0.05, batch_widen_first=True)
+    e = tpe.propose(sp, h, 4, np.random.default_rng(3))
+    np.testing.assert_array_equal(c[0], e[0])
+    assert not np.array_equal(d[0], e[0])
+    with pytest.raises(ValueError, match="batch_gamma"):
+        tpe.propose(sp, h, 1, np.random.default_rng(3), batch_gamma=0.0)
+
+
 # -- duplicates --------------------------------------------------------------------------------
 
 

@@ -37,7 +37,11 @@ and for several steps from one point a longer step pays (as the best step size o
 strategy grows with its population); the first proposal of a batch with nothing in flight keeps
 the sequential bandwidth. Measured at 50 evaluations in batches of 8 (11 problems, 60 seeds):
 factor 1 -> 44.6% of random search's mean regret removed, 1.5 -> 47.9%, 2 -> 48.5%,
-2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged.
+2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged. Two further options, off by
+default, change only proposals made while trials are in flight: ``batch_gamma`` replaces
+``gamma`` in their split (T1), and ``batch_widen_first`` treats the first member of a batch of
+n > 1 as in flight too (its bandwidth and gamma are the batch ones). On 20 seeds (0-19, budget 50,
+batches of 8) neither beat the default by more than the seed noise (benchmarks/README.md).
 
 Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
 batch) is proposed while an unseen one remains.
@@ -89,6 +93,8 @@ class Options:
     min_bandwidth_factor: float | None
     bandwidth: str
     batch_bandwidth_factor: float = 1.0
+    batch_gamma: float | None = None
+    batch_widen_first: bool = False
 
     @classmethod
     def from_kwargs(cls, **opts: Any) -> Options:
@@ -121,6 +127,7 @@ class Options:
             raise ValueError(
                 f"tpe option `bandwidth` must be 'scott', 'neighbour' or 'neighbour-both', got bandwidth={bw!r}"
             )
+        bg = opts.get("batch_gamma")
         mbf = opts["min_bandwidth_factor"]
         if mbf is not None:
             mbf = number("min_bandwidth_factor", 0.0, 1.0)
@@ -138,6 +145,8 @@ class Options:
             min_bandwidth_factor=mbf,
             bandwidth=bw,
             batch_bandwidth_factor=number("batch_bandwidth_factor", 0.0, math.inf),
+            batch_gamma=None if bg is None else number("batch_gamma", 0.0, 1.0 if split == "linear" else math.inf),
+            batch_widen_first=bool(opts.get("batch_widen_first", False)),
         )
 
 
@@ -294,7 +303,9 @@ class _Proposer:
         self.lies = [lies]
         # Trials in flight when the next row is proposed: running ones and earlier batch members.
         self.in_flight = 0
-        self._good: dict[tuple[int, float], tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
+        # A batch of n > 1 with ``batch_widen_first``: its first member is treated as in flight too.
+        self.batch = False
+        self._good: dict[tuple[int, float, float], tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
 
     def _prior_weight(self, group: Group) -> float:
         """The prior kernel's weight: ``gating_prior_weight`` for a group holding a choice that
@@ -346,8 +357,10 @@ class _Proposer:
     def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
         """``(l, g)`` of group ``gi``; None when the group has no finished observation. ``l``'s
         kernels are widened by ``batch_bandwidth_factor`` while trials are in flight (T4)."""
-        widen = self.opts.batch_bandwidth_factor if self.in_flight else 1.0
-        key = (gi, widen)
+        parallel = bool(self.in_flight) or self.batch
+        widen = self.opts.batch_bandwidth_factor if parallel else 1.0
+        gamma = self.opts.batch_gamma if parallel and self.opts.batch_gamma is not None else self.opts.gamma
+        key = (gi, widen, gamma)
         if key not in self._good:
             if group.always_active:
                 vals = self.X if group.identity else self.X[:, group.cols]
@@ -359,7 +372,7 @@ class _Proposer:
             if len(y) == 0:
                 self._good[key] = None
             else:
-                good, bad = split_good_bad(y, self.opts.gamma, self.opts.split)
+                good, bad = split_good_bad(y, gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
                 est_l = self._good_parzen(group, vals[good], lw, widen)
                 # g's weights over all observations: 0 for the good ones (T3) with the
@@ -508,6 +521,7 @@ def propose_tpe(
         lies = np.concatenate([lies, out[:n_prior]])
     proposer = _Proposer(space, model, X, y, lies, opts)
     proposer.in_flight = len(X_pending) + n_prior
+    proposer.batch = opts.batch_widen_first and n > 1
     for i in range(n_prior, n):
         row = proposer.row(rng, seen)
         if is_seen(row):
