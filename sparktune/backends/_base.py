@@ -12,7 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from threading import Condition
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 # Outcome states, from the backend's point of view.
 OK = "ok"  # the objective returned (result["status"] may still be "fail")
@@ -88,3 +88,37 @@ def take_outcomes(lock: Condition, results: deque[Outcome], timeout: float | Non
         out = list(results)
         results.clear()
         return out
+
+
+def mark_cancelled(
+    tids: Sequence[int],
+    *,
+    pending: deque[Task],
+    running: Mapping[int, Any],
+    cancelled: set[int],
+    results: deque[Outcome],
+    attempts: Callable[[int], int] = lambda tid: 0,
+) -> list[int]:
+    """``Backend.cancel`` bookkeeping for threaded backends; call it holding the backend's lock.
+
+    Queued tasks are dropped and running ones marked; each is reported CANCELLED once, with
+    ``attempts(tid)`` starts (0 for a task that never started: the driver then forgets it, at
+    least 1 for a running one). Returns the running tids whose work the backend must stop.
+    """
+    now = time.time()
+    to_stop = []
+    for tid in tids:
+        queued = next((t for t in pending if t.tid == tid), None)
+        if queued is not None:
+            pending.remove(queued)
+            n = attempts(tid)
+        elif tid in running and tid not in cancelled:
+            to_stop.append(tid)
+            n = max(1, attempts(tid))
+        else:
+            continue
+        cancelled.add(tid)
+        results.append(
+            Outcome(tid=tid, state=CANCELLED, end=now, attempts=n, error=("Cancelled", f"trial {tid} was cancelled"))
+        )
+    return to_stop

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from sparktune import _spark_compat as compat
 from sparktune._worker import run_trial
-from sparktune.backends._base import CANCELLED, Outcome, Task, take_outcomes
+from sparktune.backends._base import CANCELLED, Outcome, Task, mark_cancelled, take_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -83,30 +83,13 @@ class DriverThreadBackend:
 
     def cancel(self, tids: Sequence[int]) -> None:
         """Cancel queued or running trials: interrupt their Spark jobs, report them CANCELLED."""
-        now = time.time()
-        tags = []
         with self._lock:
-            for tid in tids:
-                queued = next((t for t in self._pending if t.tid == tid), None)
-                if queued is not None:
-                    self._pending.remove(queued)
-                    attempts = 0
-                elif tid in self._running and tid not in self._cancelled:
-                    tags.append(self._running[tid])
-                    self._zombies[tid] = self._running[tid]
-                    attempts = 1
-                else:
-                    continue
-                self._cancelled.add(tid)
-                self._results.append(
-                    Outcome(
-                        tid=tid,
-                        state=CANCELLED,
-                        end=now,
-                        attempts=attempts,
-                        error=("Cancelled", f"trial {tid} was cancelled"),
-                    )
-                )
+            running = mark_cancelled(
+                tids, pending=self._pending, running=self._running, cancelled=self._cancelled, results=self._results
+            )
+            tags = [self._running[tid] for tid in running]
+            for tid in running:
+                self._zombies[tid] = self._running[tid]
             self._lock.notify_all()
             if tags and self._reaper is None:
                 self._reaper = threading.Thread(target=self._reap, name="sparktune-reaper", daemon=True)

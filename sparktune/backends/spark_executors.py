@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 import cloudpickle
 
 from sparktune import _spark_compat as compat
-from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task, take_outcomes
+from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task, mark_cancelled, take_outcomes
 from sparktune.backends.spark_worker import (
     OUTPUT_SCHEMA,
     InlineConfig,
@@ -283,27 +283,16 @@ class ExecutorBackend:
 
     def cancel(self, tids: Sequence[int]) -> None:
         """Cancel queued or running trials; they come back from ``wait`` as CANCELLED."""
-        now = time.time()
-        to_stop: list[tuple[int, Any]] = []
         with self._lock:
-            for tid in tids:
-                queued = next((t for t in self._pending if t.tid == tid), None)
-                if queued is not None:
-                    self._pending.remove(queued)
-                elif tid in self._running and tid not in self._cancelled:
-                    to_stop.append((tid, self._running[tid]))
-                else:
-                    continue
-                self._cancelled.add(tid)
-                self._results.append(
-                    Outcome(
-                        tid=tid,
-                        state=CANCELLED,
-                        error=("Cancelled", f"trial {tid} was cancelled"),
-                        end=now,
-                        attempts=max(1, self._attempts[tid]),
-                    )
-                )
+            running = mark_cancelled(
+                tids,
+                pending=self._pending,
+                running=self._running,
+                cancelled=self._cancelled,
+                results=self._results,
+                attempts=lambda tid: self._attempts.get(tid, 0),
+            )
+            to_stop = [(tid, self._running[tid]) for tid in running]
             self._lock.notify_all()
         for tid, where in to_stop:
             self._stop_running(tid, where)
@@ -318,7 +307,14 @@ class ExecutorBackend:
         with self._lock:
             self._closed = True
             for task in self._pending:
-                self._results.append(Outcome(tid=task.tid, state=CANCELLED, error=("Cancelled", "the run was closed")))
+                self._results.append(
+                    Outcome(
+                        tid=task.tid,
+                        state=CANCELLED,
+                        attempts=self._attempts.get(task.tid, 0),
+                        error=("Cancelled", "the run was closed"),
+                    )
+                )
             self._pending.clear()
             self._lock.notify_all()
         deadline = time.monotonic() + 10.0
