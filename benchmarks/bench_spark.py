@@ -12,8 +12,10 @@ Protocol (see benchmarks/README.md, "Spark engine"):
 4. ``mllib``: the guide's objective (LogisticRegression accuracy over ``Iterations`` =
    randint(10) and ``Regularization`` = uniform(0, 1)) on a generated data set, 30 evaluations:
    hyperopt's sequential ``Trials`` (hyperopt's SparkTrials cannot run an objective that uses
-   Spark) against sparktune ``SparkTrials(run_on="driver", parallelism=4)``, after two unmeasured
-   warm-up fits.
+   Spark) against sparktune ``SparkTrials(run_on="driver", parallelism=4)``, after
+   ``--mllib-warmup-fits`` unmeasured fits (JIT warm-up), ``--mllib-reps`` times with the order of
+   the two engines alternating; the driver JVM's CPU use is read from /proc to give the
+   CPU-bound floor of the ratio.
 
 All runs use ``tpe.suggest`` with a fixed seed. Wall time is measured around ``fmin``.
 
@@ -171,46 +173,96 @@ def mllib_objective(df: Any, status_ok: str) -> Callable[[dict[str, Any]], dict[
     return objective
 
 
-def bench_mllib(session: Any, evals: int, rows: int) -> dict[str, float]:
+def _jvm_cpu_s(session: Any) -> float:
+    """CPU seconds used so far by the driver JVM (user + system, all threads; Linux, classic
+    local mode only: the JVM is the process pyspark started); NaN where unknown."""
+    try:
+        pid = session.sparkContext._gateway.proc.pid
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except Exception:  # noqa: BLE001 - not Linux, Connect, or a JVM pyspark did not start
+        return float("nan")
+
+
+def bench_mllib(session: Any, evals: int, data: str, rows: int, warmup_fits: int, reps: int) -> dict[str, Any]:
     import hyperopt
 
     import sparktune
 
-    df = make_mllib_data(session, rows)
-    df.count()
+    if data == "bundled":
+        from sparktune import demo
+
+        make = demo.make_mllib_objective(session)
+
+        def objective_for(status_ok: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+            return make
+    else:
+        df = make_mllib_data(session, rows)
+        df.count()
+
+        def objective_for(status_ok: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+            return mllib_objective(df, status_ok)
 
     def space(hp: Any) -> dict[str, Any]:
         return {"Iterations": hp.randint("Iterations", 10), "Regularization": hp.uniform("Regularization", 0.0, 1.0)}
 
-    # Warm-up: JIT-compile MLlib's code paths so that neither engine pays for it (not measured).
-    warm = mllib_objective(df, sparktune.STATUS_OK)
-    for it in (3, 9):
-        warm({"Iterations": it, "Regularization": 0.1})
-    out: dict[str, float] = {"evals": evals, "rows": rows}
-    out["hyperopt_sequential_s"] = _timed(
-        lambda: hyperopt.fmin(
-            mllib_objective(df, hyperopt.STATUS_OK),
+    # Warm-up (not measured): a fresh JVM runs these fits up to 3x slower while HotSpot compiles
+    # Spark's code, and keeps getting faster for about a hundred fits; without this, whichever
+    # engine runs first pays for the compilation and the other one looks faster.
+    warm = objective_for(sparktune.STATUS_OK)
+    rng = np.random.default_rng(123)
+    t0 = time.perf_counter()
+    for _ in range(warmup_fits):
+        warm({"Iterations": int(rng.integers(10)), "Regularization": float(rng.uniform())})
+    out: dict[str, Any] = {
+        "evals": evals,
+        "data": data,
+        "rows": rows if data != "bundled" else 455,
+        "warmup_fits": warmup_fits,
+        "warmup_s": time.perf_counter() - t0,
+        "cores": os.cpu_count(),
+        "reps": [],
+    }
+
+    def hyperopt_run(rep: int) -> None:
+        hyperopt.fmin(
+            objective_for(hyperopt.STATUS_OK),
             space(hyperopt.hp),
             algo=hyperopt.tpe.suggest,
             max_evals=evals,
             trials=hyperopt.Trials(),
-            rstate=np.random.default_rng(0),
+            rstate=np.random.default_rng(rep),
             show_progressbar=False,
         )
-    )
-    trials = sparktune.SparkTrials(parallelism=4, spark_session=session, run_on="driver")
-    out["sparktune_driver_p4_s"] = _timed(
-        lambda: sparktune.fmin(
-            mllib_objective(df, sparktune.STATUS_OK),
+
+    def sparktune_run(rep: int) -> None:
+        sparktune.fmin(
+            objective_for(sparktune.STATUS_OK),
             space(sparktune.hp),
             algo=sparktune.tpe.suggest,
             max_evals=evals,
-            trials=trials,
-            rstate=np.random.default_rng(0),
+            trials=sparktune.SparkTrials(parallelism=4, spark_session=session, run_on="driver"),
+            rstate=np.random.default_rng(rep),
             show_progressbar=False,
         )
-    )
-    out["ratio"] = out["sparktune_driver_p4_s"] / out["hyperopt_sequential_s"]
+
+    # The two engines alternate which goes first, so neither is always measured on a warmer JVM.
+    for rep in range(reps):
+        r: dict[str, float] = {}
+        order = (("hyperopt_sequential", hyperopt_run), ("sparktune_driver_p4", sparktune_run))
+        for name, run in order if rep % 2 == 0 else order[::-1]:
+            c0 = _jvm_cpu_s(session)
+            r[f"{name}_s"] = _timed(lambda: run(rep))  # noqa: B023 - called at once
+            r[f"{name}_jvm_cores"] = (_jvm_cpu_s(session) - c0) / r[f"{name}_s"]
+        r["ratio"] = r["sparktune_driver_p4_s"] / r["hyperopt_sequential_s"]
+        # CPU bound: the same fits need the same CPU time, so on `cores` cores no schedule can take
+        # less than (sequential wall x cores used) / cores.
+        r["cpu_bound_ratio"] = r["hyperopt_sequential_jvm_cores"] / (os.cpu_count() or 1)
+        out["reps"].append(r)
+        logger.info("mllib rep %d: %s", rep, json.dumps(r))
+    out["ratio_median"] = float(np.median([r["ratio"] for r in out["reps"]]))
+    out["cpu_bound_ratio_median"] = float(np.median([r["cpu_bound_ratio"] for r in out["reps"]]))
     return out
 
 
@@ -225,7 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noop-evals", type=int, default=1000)
     parser.add_argument("--hyperopt-noop-evals", type=int, default=20)
     parser.add_argument("--mllib-evals", type=int, default=30)
+    parser.add_argument(
+        "--mllib-data",
+        choices=("generated", "bundled"),
+        default="generated",
+        help="generated: --mllib-rows rows of 10 features; bundled: the demo's Breast Cancer data",
+    )
     parser.add_argument("--mllib-rows", type=int, default=20000)
+    parser.add_argument("--mllib-warmup-fits", type=int, default=60)
+    parser.add_argument("--mllib-reps", type=int, default=3)
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -233,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(name).setLevel(logging.ERROR)
     if args.quick:
         args.noop_evals, args.hyperopt_noop_evals, args.mllib_evals = 200, 6, 8
+        args.mllib_warmup_fits, args.mllib_reps = 4, 1
 
     import hyperopt
 
@@ -257,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         results["sleep"] = bench_sleep(session)
         logger.info("sleep: %s", json.dumps(results["sleep"], indent=1))
     if "mllib" in only:
-        results["mllib"] = bench_mllib(session, args.mllib_evals, args.mllib_rows)
+        results["mllib"] = bench_mllib(
+            session, args.mllib_evals, args.mllib_data, args.mllib_rows, args.mllib_warmup_fits, args.mllib_reps
+        )
         logger.info("mllib: %s", json.dumps(results["mllib"], indent=1))
     results["sparktune_version"] = getattr(sparktune, "__version__", "dev")
     logger.info("%s", json.dumps(results, indent=1))
