@@ -364,6 +364,30 @@ def test_batch_gamma_applies_only_in_flight() -> None:
         tpe.propose(sp, h, 1, np.random.default_rng(3), batch_gamma=0.0)
 
 
+def test_batch_n_EI_candidates_applies_only_in_flight() -> None:
+    """``batch_n_EI_candidates`` sets the candidate count (T5) of proposals made with trials in
+    flight: a sequential proposal and the first member of a batch are unchanged; the later
+    members are the best of that many draws from ``l``."""
+    sp = compile_space({"a": hp.uniform("a", 0, 1), "b": hp.loguniform("b", -3, 0)})
+    X = sp.sample(np.random.default_rng(1), 60)
+    y = ((X - 0.3) ** 2).sum(1)
+    h = _history(X, y)
+    a = tpe.propose(sp, h, 1, np.random.default_rng(3))
+    b = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_n_EI_candidates=1)
+    np.testing.assert_array_equal(a, b)
+    c = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_n_EI_candidates=24)
+    d = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_n_EI_candidates=1)
+    e = tpe.propose(sp, h, 4, np.random.default_rng(3), n_EI_candidates=24, batch_n_EI_candidates=None)
+    np.testing.assert_array_equal(c, e)  # None means n_EI_candidates
+    np.testing.assert_array_equal(c[0], d[0])
+    assert not np.array_equal(c[1:], d[1:])
+    # With one candidate the score is never consulted: fewer draws from the generator than 24.
+    r1, r24 = np.random.default_rng(3), np.random.default_rng(3)
+    tpe.propose(sp, h, 4, r1, batch_n_EI_candidates=1)
+    tpe.propose(sp, h, 4, r24, batch_n_EI_candidates=24)
+    assert r1.bit_generator.state != r24.bit_generator.state
+
+
 # -- duplicates --------------------------------------------------------------------------------
 
 
@@ -454,6 +478,7 @@ def test_fmin_with_tpe_partial() -> None:
         ({"prior_weight": 0}, ValueError),
         ({"split": "log"}, ValueError),
         ({"batch_bandwidth_factor": 0}, ValueError),
+        ({"batch_n_EI_candidates": 0}, ValueError),
         ({"gamma": "x"}, TypeError),
         ({"bogus": 1}, TypeError),
     ],
