@@ -381,7 +381,7 @@ def test_batch_n_EI_candidates_applies_only_in_flight() -> None:
     np.testing.assert_array_equal(c, e)  # None means n_EI_candidates
     np.testing.assert_array_equal(c[0], d[0])
     assert not np.array_equal(c[1:], d[1:])
-    # With one candidate the score is never consulted: fewer draws from the generator than 24.
+    # The later members draw 1 candidate each instead of 24: the generator ends in another state.
     r1, r24 = np.random.default_rng(3), np.random.default_rng(3)
     tpe.propose(sp, h, 4, r1, batch_n_EI_candidates=1)
     tpe.propose(sp, h, 4, r24, batch_n_EI_candidates=24)
