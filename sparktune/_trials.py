@@ -416,5 +416,4 @@ class Trials:
         return state
 
 
-
 __all__ = ["Trial", "Trials", "from_epoch", "utcnow"]

@@ -40,7 +40,6 @@ TRIAL_KEYS = [
 TRIAL_MISC_KEYS = ["tid", "cmd", "idxs", "vals"]
 
 
-
 class Domain:
     """hyperopt's ``Domain(fn, expr)``: an objective and its space, for calling an algorithm's
     ``suggest(new_ids, domain, trials, seed)`` directly."""
