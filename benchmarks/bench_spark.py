@@ -75,6 +75,21 @@ def _timed(run: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
+def _fmin_with(
+    lib: Any, fn: Callable[..., Any], space_fn: Callable[[Any], Any], evals: int, trials: Any, seed: int
+) -> None:
+    """``lib.fmin`` (``lib`` = the hyperopt or the sparktune module) with its own ``hp`` and TPE."""
+    lib.fmin(
+        fn,
+        space_fn(lib.hp),
+        algo=lib.tpe.suggest,
+        max_evals=evals,
+        trials=trials,
+        rstate=np.random.default_rng(seed),
+        show_progressbar=False,
+    )
+
+
 def _fmin_pair(
     session: Any,
     fn: Callable[..., Any],
@@ -94,30 +109,10 @@ def _fmin_pair(
     out["hyperopt_s"] = (
         float("nan")
         if h_trials is None
-        else _timed(
-            lambda: hyperopt.fmin(
-                fn,
-                space_fn(hyperopt.hp),
-                algo=hyperopt.tpe.suggest,
-                max_evals=hyperopt_evals,
-                trials=h_trials,
-                rstate=np.random.default_rng(0),
-                show_progressbar=False,
-            )
-        )
+        else _timed(lambda: _fmin_with(hyperopt, fn, space_fn, hyperopt_evals, h_trials, 0))
     )
     s_trials = sparktune.SparkTrials(parallelism=parallelism, spark_session=session)
-    out["sparktune_s"] = _timed(
-        lambda: sparktune.fmin(
-            fn,
-            space_fn(sparktune.hp),
-            algo=sparktune.tpe.suggest,
-            max_evals=evals,
-            trials=s_trials,
-            rstate=np.random.default_rng(0),
-            show_progressbar=False,
-        )
-    )
+    out["sparktune_s"] = _timed(lambda: _fmin_with(sparktune, fn, space_fn, evals, s_trials, 0))
     out["hyperopt_evals"] = hyperopt_evals
     out["sparktune_evals"] = evals
     return out
@@ -226,26 +221,11 @@ def bench_mllib(session: Any, evals: int, data: str, rows: int, warmup_fits: int
     }
 
     def hyperopt_run(rep: int) -> None:
-        hyperopt.fmin(
-            objective_for(hyperopt.STATUS_OK),
-            space(hyperopt.hp),
-            algo=hyperopt.tpe.suggest,
-            max_evals=evals,
-            trials=hyperopt.Trials(),
-            rstate=np.random.default_rng(rep),
-            show_progressbar=False,
-        )
+        _fmin_with(hyperopt, objective_for(hyperopt.STATUS_OK), space, evals, hyperopt.Trials(), rep)
 
     def sparktune_run(rep: int) -> None:
-        sparktune.fmin(
-            objective_for(sparktune.STATUS_OK),
-            space(sparktune.hp),
-            algo=sparktune.tpe.suggest,
-            max_evals=evals,
-            trials=sparktune.SparkTrials(parallelism=4, spark_session=session, run_on="driver"),
-            rstate=np.random.default_rng(rep),
-            show_progressbar=False,
-        )
+        trials = sparktune.SparkTrials(parallelism=4, spark_session=session, run_on="driver")
+        _fmin_with(sparktune, objective_for(sparktune.STATUS_OK), space, evals, trials, rep)
 
     # The two engines alternate which goes first, so neither is always measured on a warmer JVM.
     for rep in range(reps):
@@ -256,8 +236,9 @@ def bench_mllib(session: Any, evals: int, data: str, rows: int, warmup_fits: int
             r[f"{name}_s"] = _timed(lambda: run(rep))  # noqa: B023 - called at once
             r[f"{name}_jvm_cores"] = (_jvm_cpu_s(session) - c0) / r[f"{name}_s"]
         r["ratio"] = r["sparktune_driver_p4_s"] / r["hyperopt_sequential_s"]
-        # CPU bound: the same fits need the same CPU time, so on `cores` cores no schedule can take
-        # less than (sequential wall x cores used) / cores.
+        # CPU bound: the same fits need the same CPU time (true once the JVM is warm, not while it
+        # is still compiling), so on `cores` cores no schedule can take less than
+        # (sequential wall x cores used) / cores.
         r["cpu_bound_ratio"] = r["hyperopt_sequential_jvm_cores"] / (os.cpu_count() or 1)
         out["reps"].append(r)
         logger.info("mllib rep %d: %s", rep, json.dumps(r))

@@ -27,30 +27,25 @@ SPACE = {"x": hp.uniform("x", -1, 1)}
 
 def test_trials_file_resumes_a_spark_run_and_keeps_errors(local_spark: SparkEnv, tmp_path) -> None:
     path = tmp_path / "spark-run.jsonl"
-    first = SparkTrials(parallelism=2, spark_session=local_spark.session)
-    fmin(
-        _square,
-        SPACE,
-        algo=tpe.suggest,
-        max_evals=12,
-        trials=first,
-        trials_save_file=str(path),
-        rstate=np.random.default_rng(0),
-        show_progressbar=False,
-    )
+
+    def run(max_evals: int, seed: int) -> SparkTrials:
+        trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+        fmin(
+            _square,
+            SPACE,
+            algo=tpe.suggest,
+            max_evals=max_evals,
+            trials=trials,
+            trials_save_file=str(path),
+            rstate=np.random.default_rng(seed),
+            show_progressbar=False,
+        )
+        return trials
+
+    first = run(12, 0)
     _, saved = TrialFile(path).load()
     assert len(saved) == len(first.all_trials) == 12
-    second = SparkTrials(parallelism=2, spark_session=local_spark.session)
-    fmin(
-        _square,
-        SPACE,
-        algo=tpe.suggest,
-        max_evals=20,
-        trials=second,
-        trials_save_file=str(path),
-        rstate=np.random.default_rng(1),
-        show_progressbar=False,
-    )
+    second = run(20, 1)
     assert len(second.all_trials) == 20
     assert [d["misc"]["vals"] for d in second.all_trials[:12]] == [d["misc"]["vals"] for d in first.all_trials]
     assert len(TrialFile(path).load()[1]) == 20

@@ -205,6 +205,17 @@ def test_hyperopt_counters(local_spark: SparkEnv) -> None:
     assert ok + failed + trials.count_cancelled_trials() == trials.count_total_trials() == 12
 
 
+def _four_uniform_trials(trials: SparkTrials) -> None:
+    fmin(
+        lambda p: p["x"],
+        {"x": hp.uniform("x", 0, 1)},
+        algo=rand.suggest,
+        max_evals=4,
+        trials=trials,
+        show_progressbar=False,
+    )
+
+
 def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
     local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -215,14 +226,7 @@ def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
 
     monkeypatch.setattr(spark_executors.socket, "create_server", refuse)
     trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
-    fmin(
-        lambda p: p["x"],
-        {"x": hp.uniform("x", 0, 1)},
-        algo=rand.suggest,
-        max_evals=4,
-        trials=trials,
-        show_progressbar=False,
-    )
+    _four_uniform_trials(trials)
     assert trials.count_successful_trials() == 4
 
 
@@ -270,14 +274,7 @@ def test_auto_transport_falls_back_to_jobs_when_executors_cannot_connect(
     monkeypatch.setattr(spark_executors.ExecutorBackend, "_accept_loop", refuse_connections)
     trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
     with caplog.at_level("WARNING"):
-        fmin(
-            lambda p: p["x"],
-            {"x": hp.uniform("x", 0, 1)},
-            algo=rand.suggest,
-            max_evals=4,
-            trials=trials,
-            show_progressbar=False,
-        )
+        _four_uniform_trials(trials)
     assert trials.count_successful_trials() == 4
     assert "falling back to one Spark job per trial" in caplog.text
     assert wait_no_active_jobs(local_spark) == []
