@@ -304,12 +304,22 @@ def test_pending_trials_push_proposals_away() -> None:
     y = ((X - 0.3) ** 2).sum(1)
     pending = np.full((6, 2), 0.3)
     near = []
+    seq = {"batch_bandwidth_factor": 1.0, "batch_recombination": 0.0}  # the liar alone
     for s in range(20):
-        free = tpe.propose(sp, _history(X, y), 1, np.random.default_rng(s), batch_bandwidth_factor=1.0)
-        busy = tpe.propose(sp, _history(X, y, pending), 1, np.random.default_rng(s), batch_bandwidth_factor=1.0)
+        free = tpe.propose(sp, _history(X, y), 1, np.random.default_rng(s), **seq)
+        busy = tpe.propose(sp, _history(X, y, pending), 1, np.random.default_rng(s), **seq)
         near.append((np.abs(free - 0.3).sum(), np.abs(busy - 0.3).sum()))
     free_d, busy_d = np.mean(near, axis=0)
     assert busy_d > free_d
+    # With the default in-flight options (wider l, recombination) the liar still pushes apart.
+    near = []
+    for s in range(20):
+        h = _history(X, y, pending)
+        liar = tpe.propose(sp, h, 1, np.random.default_rng(s))
+        no_liar = tpe.propose(sp, h, 1, np.random.default_rng(s), constant_liar=False)
+        near.append((np.abs(no_liar - 0.3).sum(), np.abs(liar - 0.3).sum()))
+    no_liar_d, liar_d = np.mean(near, axis=0)
+    assert liar_d > no_liar_d
 
 
 def test_in_flight_proposals_widen_the_good_density() -> None:
@@ -386,6 +396,46 @@ def test_batch_n_EI_candidates_applies_only_in_flight() -> None:
     tpe.propose(sp, h, 4, r1, batch_n_EI_candidates=1)
     tpe.propose(sp, h, 4, r24, batch_n_EI_candidates=24)
     assert r1.bit_generator.state != r24.bit_generator.state
+
+
+def test_recombination_draws_around_the_good_sets_weighted_mean() -> None:
+    """``sample(recombine=r)`` moves the numeric centre of a share ``r`` of the draws from
+    observation kernels to the kernels' weighted mean, in the model space (a log column's mean is
+    geometric); draws from the prior kernel stay where they are (T6)."""
+    p = _parzen({"a": hp.uniform("a", 0, 1)}, [[0.2], [0.6]], weights=[1.0, 3.0], b=[0.01])
+
+    # weights 1, 3 and the prior's 1: 4/5 of the draws come from observation kernels.
+    def shares(r: float) -> np.ndarray:
+        x = p.sample(np.random.default_rng(0), 20000, recombine=r)[:, 0]
+        return np.array([np.mean(np.abs(x - c) < 0.04) for c in (0.2, 0.5, 0.6)])
+
+    near = shares(0.0)
+    assert abs(near[0] - 0.2) < 0.02 and abs(near[2] - 0.6) < 0.02 and near[1] < 0.04
+    near = shares(1.0)  # 0.25 * 0.2 + 0.75 * 0.6 = 0.5
+    assert near[0] < 0.04 and near[2] < 0.04 and abs(near[1] - 0.8) < 0.02
+    near = shares(0.5)
+    assert abs(near[1] - 0.4) < 0.03 and abs(near[2] - 0.3) < 0.03
+    lp = _parzen({"lr": hp.loguniform("lr", math.log(1e-5), 0.0)}, [[1e-4], [1e-2]], b=[0.01])
+    x = lp.sample(np.random.default_rng(1), 5000, recombine=1.0)[:, 0]
+    assert np.mean(np.abs(np.log(x) - math.log(1e-3)) < 0.05) > 0.6  # 2/3 from the two kernels
+
+
+def test_batch_recombination_applies_only_in_flight() -> None:
+    """``batch_recombination`` changes only proposals made with trials in flight: a sequential
+    proposal and the first member of a batch are unchanged, the later members are not."""
+    sp = compile_space({"a": hp.uniform("a", 0, 1), "b": hp.loguniform("b", -3, 0)})
+    X = sp.sample(np.random.default_rng(1), 60)
+    y = ((X - 0.3) ** 2).sum(1)
+    h = _history(X, y)
+    a = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_recombination=0.0)
+    b = tpe.propose(sp, h, 1, np.random.default_rng(3), batch_recombination=1.0)
+    np.testing.assert_array_equal(a, b)
+    c = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_recombination=0.0)
+    d = tpe.propose(sp, h, 4, np.random.default_rng(3), batch_recombination=1.0)
+    np.testing.assert_array_equal(c[0], d[0])
+    assert not np.array_equal(c[1:], d[1:])
+    with pytest.raises(ValueError, match=r"batch_recombination.*\[0.0, 1.0\].*1.5"):
+        tpe.propose(sp, h, 2, np.random.default_rng(3), batch_recombination=1.5)
 
 
 # -- duplicates --------------------------------------------------------------------------------

@@ -401,8 +401,13 @@ class Parzen:
 
     # -- sampling --------------------------------------------------------------------------
 
-    def sample(self, rng: np.random.Generator, m: int) -> np.ndarray:
-        """``m`` rows of values drawn from the mixture (numeric columns first, then categorical)."""
+    def sample(self, rng: np.random.Generator, m: int, recombine: float = 0.0) -> np.ndarray:
+        """``m`` rows of values drawn from the mixture (numeric columns first, then categorical).
+
+        ``recombine``: the share of the draws from observation kernels whose numeric centre is
+        moved to the kernels' weighted mean (intermediate recombination; their bandwidths and
+        categorical parts stay the chosen kernel's). 0 draws from the mixture itself.
+        """
         num = self.num
         dn = len(num.cols)
         logs = [lw for _, lw in self.parts] + [np.array([self.log_w_prior])]
@@ -424,6 +429,12 @@ class Parzen:
             for i, lp in enumerate(bank.cat_logp):
                 cat_p[i][sel] = np.exp(lp[rows])
             start += len(lw)
+        if recombine > 0.0 and dn and self.n > 1:
+            centres = np.concatenate([bank.mu[: len(lw)] for bank, lw in self.parts])
+            cw = np.exp(np.concatenate([lw for _, lw in self.parts]))
+            centre = (cw / cw.sum()) @ centres
+            moved = np.flatnonzero((k < len(w) - 1) & (rng.random(m) < recombine))
+            mu[moved] = centre
         if dn:
             # Truncated normal by inversion: u ~ U(Phi(a), Phi(b)), z = mu + sd * Phi^-1(u).
             pa = ndtr((num.lo - mu) / sd)
