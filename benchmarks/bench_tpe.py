@@ -257,7 +257,7 @@ def kept_markdown(kept: dict[str, dict[str, float]], budgets: list[int]) -> str:
         for b in budgets:
             k = kept[f"{a}-{b}"]
             lines.append(
-                f"| {a} | {b} | {100 * k['seq']:.1f}% | {100 * k['batch8']:.1f}% | {100 * k['kept']:.0f}% | "
+                f"| {a} | {b} | {100 * k['seq']:.1f}% | {100 * k['batch8']:.1f}% | {100 * k['kept']:.1f}% | "
                 f"{100 * k['kept_lo95']:.0f}–{100 * k['kept_hi95']:.0f}% |"
             )
     return "\n".join(lines) + "\n"
