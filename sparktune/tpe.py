@@ -63,8 +63,10 @@ DEFAULTS: dict[str, Any] = {
     # results, so the batch takes longer steps from the incumbent. 1 keeps the sequential
     # bandwidth. Chosen on the benchmark in batches of 8 (benchmarks/README.md).
     "batch_bandwidth_factor": 2.0,
-    # gamma (T1) of a proposal made while trials are in flight; None uses `gamma`.
-    "batch_gamma": None,
+    # gamma (T1) of a proposal made while trials are in flight; None uses `gamma`. A larger good
+    # set gives the recombination below more members to average (chosen with it on held-out
+    # seeds; benchmarks/README.md).
+    "batch_gamma": 0.15,
     # Also treat the first member of a batch (n > 1, nothing in flight) as in flight
     # (batch_bandwidth_factor and batch_gamma apply to it).
     "batch_widen_first": False,
@@ -75,8 +77,9 @@ DEFAULTS: dict[str, Any] = {
     # Share of the candidates (T5) of a proposal made while trials are in flight that are drawn
     # around the good set's weighted mean instead of around one good observation (intermediate
     # recombination, as in an evolution strategy; T6 in sparktune._tpe._sampler). 0 draws them
-    # all from l(x) itself. Chosen on held-out seeds and confirmed on the reported ones
-    # (benchmarks/README.md); sequential proposals are unchanged.
+    # all from l(x) itself. The mean weighs the good set by rank (CMA-ES's weights). Chosen on
+    # held-out seeds and checked on fresh ones (benchmarks/README.md); sequential proposals are
+    # unchanged.
     "batch_recombination": 1.0,
 }
 

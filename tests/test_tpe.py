@@ -14,7 +14,7 @@ from sparktune._space import compile_space
 from sparktune._suggest import History, resolve_algo
 from sparktune._tpe import Parzen, bandwidths, forgetting_weights, n_good, split_good_bad
 from sparktune._tpe._columns import categorical_columns, numeric_columns
-from sparktune._tpe._sampler import Options, _Proposer, compile_model
+from sparktune._tpe._sampler import Options, _Proposer, compile_model, recombination_weights
 
 
 def _history(X: np.ndarray, y: np.ndarray, pending: np.ndarray | None = None) -> History:
@@ -329,7 +329,11 @@ def test_in_flight_proposals_widen_the_good_density() -> None:
     X = sp.sample(np.random.default_rng(1), 50)
     y = ((X - 0.3) ** 2).sum(1)
     opts = Options.from_kwargs(
-        **{k: v for k, v in {**tpe.DEFAULTS, "batch_bandwidth_factor": 1.5}.items() if k != "verbose"}
+        **{
+            k: v
+            for k, v in {**tpe.DEFAULTS, "batch_bandwidth_factor": 1.5, "batch_gamma": None}.items()
+            if k != "verbose"
+        }
     )
     proposer = _Proposer(sp, compile_model(sp, True), X, y, np.empty((0, 2)), opts)
     group = proposer.model.groups[0]
@@ -415,9 +419,22 @@ def test_recombination_draws_around_the_good_sets_weighted_mean() -> None:
     assert near[0] < 0.04 and near[2] < 0.04 and abs(near[1] - 0.8) < 0.02
     near = shares(0.5)
     assert abs(near[1] - 0.4) < 0.03 and abs(near[2] - 0.3) < 0.03
+    p.centre_weights = np.array([3.0, 1.0])  # 0.75 * 0.2 + 0.25 * 0.6 = 0.3
+    x = p.sample(np.random.default_rng(0), 20000, recombine=1.0)[:, 0]
+    assert abs(np.mean(np.abs(x - 0.3) < 0.04) - 0.8) < 0.02
     lp = _parzen({"lr": hp.loguniform("lr", math.log(1e-5), 0.0)}, [[1e-4], [1e-2]], b=[0.01])
     x = lp.sample(np.random.default_rng(1), 5000, recombine=1.0)[:, 0]
     assert np.mean(np.abs(np.log(x) - math.log(1e-3)) < 0.05) > 0.6  # 2/3 from the two kernels
+
+
+def test_recombination_weights_are_cma_log_rank_weights() -> None:
+    w = recombination_weights(np.array([3.0, 1.0, 2.0]))  # ranks 3, 1, 2 of mu = 3
+    raw = math.log(3.5) - np.log([3.0, 1.0, 2.0])
+    np.testing.assert_allclose(w, raw / raw.sum())
+    np.testing.assert_allclose(w, [0.07839, 0.63704, 0.28457], atol=1e-5)
+    np.testing.assert_allclose(recombination_weights(np.array([5.0])), [1.0])
+    # ties keep trial order: the earlier of two equal losses ranks first
+    assert recombination_weights(np.array([1.0, 1.0]))[0] > recombination_weights(np.array([1.0, 1.0]))[1]
 
 
 def test_batch_recombination_applies_only_in_flight() -> None:

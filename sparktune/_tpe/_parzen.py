@@ -312,7 +312,12 @@ class Parzen:
             weight ~1).
         prior_weight: weight of the prior kernel (> 0).
         bandwidth: per-column bandwidth of the numeric observation kernels (in ``z``).
+
+    ``centre_weights`` (set after construction; None = the mixture's own weights): the weights of
+    the observation kernels' centres in the mean that ``sample(recombine=...)`` draws around.
     """
+
+    centre_weights: np.ndarray | None = None
 
     def __init__(
         self,
@@ -406,7 +411,8 @@ class Parzen:
 
         ``recombine``: the share of the draws from observation kernels whose numeric centre is
         moved to the kernels' weighted mean (intermediate recombination; their bandwidths and
-        categorical parts stay the chosen kernel's). 0 draws from the mixture itself.
+        categorical parts stay the chosen kernel's), with ``centre_weights`` if set, else the
+        mixture's weights. 0 draws from the mixture itself.
         """
         num = self.num
         dn = len(num.cols)
@@ -431,8 +437,10 @@ class Parzen:
             start += len(lw)
         if recombine > 0.0 and dn and self.n > 1:
             centres = np.concatenate([bank.mu[: len(lw)] for bank, lw in self.parts])
-            cw = np.exp(np.concatenate([lw for _, lw in self.parts]))
-            centre = (cw / cw.sum()) @ centres
+            cwt = self.centre_weights
+            if cwt is None:
+                cwt = np.exp(np.concatenate([lw for _, lw in self.parts]))
+            centre = (cwt / cwt.sum()) @ centres
             moved = np.flatnonzero((k < len(w) - 1) & (rng.random(m) < recombine))
             mu[moved] = centre
         if dn:

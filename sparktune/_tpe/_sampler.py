@@ -22,8 +22,10 @@ estimator), and Bergstra et al. (2011), "Algorithms for Hyper-Parameter Optimiza
 (T6) recombination (parallel runs): a proposal made while trials are in flight draws a share
      ``batch_recombination`` of its candidates from the observation kernels of ``l`` with their
      numeric centres moved to the good set's weighted mean ``sum_k w_k mu_k / sum_k w_k`` (in the
-     model space, so a log column's mean is geometric); bandwidths and categorical parts stay
-     the chosen kernel's, the prior kernel's draws are not moved, and (T5) scores them as usual.
+     model space, so a log column's mean is geometric), with CMA-ES's log-rank weights
+     ``w_k = ln(n_good + 1/2) - ln(rank_k)`` (rank 1 = the lowest loss); bandwidths and
+     categorical parts stay the chosen kernel's, the prior kernel's draws are not moved, and (T5)
+     scores them as usual.
 
 Conditional spaces: the columns that are active under the same conditions form a *group* with its
 own joint model, fitted on the trials where the group is active, split on those trials' losses
@@ -42,29 +44,28 @@ and for several steps from one point a longer step pays (as the best step size o
 strategy grows with its population); the first proposal of a batch with nothing in flight keeps
 the sequential bandwidth. Measured at 50 evaluations in batches of 8 (11 problems, 60 seeds):
 factor 1 -> 44.6% of random search's mean regret removed, 1.5 -> 47.9%, 2 -> 48.5%,
-2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged. Two further options, off by
-default, change only proposals made while trials are in flight: ``batch_gamma`` replaces
-``gamma`` in their split (T1), and ``batch_widen_first`` treats the first member of a batch of
-n > 1 as in flight too (its bandwidth and gamma are the batch ones). On 20 seeds (0-19, budget 50,
-batches of 8) neither beat the default by more than the seed noise (benchmarks/README.md).
-A third, also off by default: ``batch_n_EI_candidates`` replaces ``n_EI_candidates`` in (T5)
-for proposals made while trials are in flight (fewer candidates: closer to a plain draw from the
-widened ``l``). 8 instead of 24 gained 2.1 points on held-out seeds 20-59 and lost 3.2 on the
-reported seeds 0-19 in the full run: seed noise, not a gain (benchmarks/README.md).
+2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged. ``batch_gamma`` (default 0.15)
+replaces ``gamma`` in the split (T1) of such proposals, so that the recombination below
+averages more good observations. Two options, off by default, change only proposals made while
+trials are in flight: ``batch_widen_first`` treats the first member of a batch of n > 1 as in
+flight too, and ``batch_n_EI_candidates`` replaces ``n_EI_candidates`` in (T5). Neither beat
+the defaults by more than the seed noise (benchmarks/README.md).
 
 Recombination (T6, ``batch_recombination``, default 1): a proposal made while trials are in
-flight draws its candidates around the weighted mean of the good set instead of around single
-good observations. Such a proposal is one of several steps taken from the same model before it
-learns from any of them; an evolution strategy with a population of steps centres them on the
-mean of its parents (intermediate recombination, ``(mu/mu, lambda)``: the parents' independent
-deviations from the optimum partly cancel in their mean; Beyer 1995, "Toward a theory of
-evolution strategies: on the benefits of sex", Evolutionary Computation 3(1)), and (T5) still
-chooses among the candidates by ``l/g``. The first member of a batch with nothing in flight, and
-every sequential proposal, are unchanged. Chosen on held-out seeds 20-59 (budget 50, batches of 8, the
-11 problems): advantage 46.4% -> 50.6% (share 0.5: 49.0%; the mean of two parents drawn by
-weight: 46.7%); confirmed on the reported seeds 0-19 by the full run: 52.7% -> 54.2%, 89.7% of
-the sequential advantage kept, and on seeds 20-219: 47.0% -> 51.5%, 89.6% kept
-(benchmarks/README.md).
+flight draws its candidates around the rank-weighted mean of the good set instead of around
+single good observations. Such a proposal is one of several steps taken from the same model
+before it learns from any of them; an evolution strategy with a population of steps centres
+them on the weighted mean of its best parents (intermediate recombination, ``(mu/mu_w,
+lambda)``: the parents' independent deviations from the optimum partly cancel in their mean;
+Beyer 1995, "Toward a theory of evolution strategies: on the benefits of sex", Evolutionary
+Computation 3(1); the weights are CMA-ES's, Hansen 2016), and (T5) still chooses among the
+candidates by ``l/g``. The first member of a batch with nothing in flight, and every sequential
+proposal, are unchanged. Measured with ``benchmarks/batch_loop.py`` (budget 50, batches of 8,
+the 11 problems, share of random search's mean regret removed): on held-out seeds 20-219, no
+recombination 47.0%, the plain mean of the good set 51.5%, the rank-weighted mean 52.6%, with
+``batch_gamma=0.15`` 54.0%; checked once on fresh seeds 420-619: 52.6% (plain mean) -> 54.1%
+(the defaults), 91.1% of the sequential advantage kept (seeds 220-419: 91.1% too). The
+reported full run (seeds 0-19) keeps 88.2% (benchmarks/README.md).
 
 Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
 batch) is proposed while an unseen one remains.
@@ -315,6 +316,18 @@ def split_good_bad(y: np.ndarray, gamma: float, split: str) -> tuple[np.ndarray,
     return np.flatnonzero(is_good), np.flatnonzero(~is_good)
 
 
+def recombination_weights(y_good: np.ndarray) -> np.ndarray:
+    """Weights of the good set's members in the mean that in-flight candidates are drawn around
+    (T6): CMA-ES's log-rank weights ``ln(mu + 1/2) - ln(rank)`` for ``mu`` members, rank 1 = the
+    lowest loss, normalised (Hansen 2016, "The CMA Evolution Strategy: A Tutorial", eq. 49, with
+    ``mu = lambda / 2``). Ties keep trial order."""
+    mu = len(y_good)
+    rank = np.empty(mu)
+    rank[np.argsort(y_good, kind="stable")] = np.arange(1, mu + 1)
+    w = np.log(mu + 0.5) - np.log(rank)
+    return w / w.sum()
+
+
 # -- proposal -----------------------------------------------------------------------------------
 
 
@@ -404,6 +417,8 @@ class _Proposer:
                 good, bad = split_good_bad(y, gamma, self.opts.split)
                 lw = forgetting_weights(len(good), self.opts.linear_forgetting)
                 est_l = self._good_parzen(group, vals[good], lw, widen)
+                if parallel and self.opts.batch_recombination > 0.0:
+                    est_l.centre_weights = recombination_weights(y[good])  # (T6)
                 # g's weights over all observations: 0 for the good ones (T3) with the
                 # forgetting ramp over the bad ones in trial order).
                 gw = np.zeros(len(y))
