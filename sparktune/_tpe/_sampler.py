@@ -319,8 +319,8 @@ def split_good_bad(y: np.ndarray, gamma: float, split: str) -> tuple[np.ndarray,
 def recombination_weights(y_good: np.ndarray) -> np.ndarray:
     """Weights of the good set's members in the mean that in-flight candidates are drawn around
     (T6): CMA-ES's log-rank weights ``ln(mu + 1/2) - ln(rank)`` for ``mu`` members, rank 1 = the
-    lowest loss, normalised (Hansen 2016, "The CMA Evolution Strategy: A Tutorial", eq. 49, with
-    ``mu = lambda / 2``). Ties keep trial order."""
+    lowest loss, normalised (the default positive weights of Hansen 2016, "The CMA Evolution
+    Strategy: A Tutorial", arXiv:1604.00772, with ``mu = lambda / 2``). Ties keep trial order."""
     mu = len(y_good)
     rank = np.empty(mu)
     rank[np.argsort(y_good, kind="stable")] = np.arange(1, mu + 1)
