@@ -289,7 +289,8 @@ def fmin(
     loop.run()
 
     if return_argmin:
-        if len(trials.trials) == 0 and not trials._records:
+        # Not len(trials.trials): that would build and keep a hyperopt document for every trial.
+        if not trials._records:
             raise AllTrialsFailed("There are no evaluation tasks, cannot return argmin of task losses.")
         return cspace.row_to_vals(cspace.vals_to_row(trials.argmin, what="the best trial"))
     try:

@@ -38,6 +38,17 @@ def test_history_arrays_follow_finished_trials():
     assert not h.X.flags.writeable
 
 
+def test_fmin_keeps_records_not_hyperopt_documents():
+    # A record is about a third of a hyperopt document's memory: documents are built on demand
+    # (and cached) when a hyperopt view asks for them, never by fmin itself.
+    trials = Trials()
+    fmin(lambda x: x, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=30, trials=trials, show_progressbar=False)
+    assert len(trials._records) == 30
+    assert len(trials._docs) <= 1  # the returned argmin reads the best trial's document
+    assert len(trials.trials) == 30 and len(trials._docs) == 30
+    assert trials.trials[3] is trials.trials[3]  # cached: edits to a document are kept, as in hyperopt
+
+
 def test_generate_trials_docs_are_new():
     trials = generate_trials_to_calculate([{"x": 0.3}])
     assert trials.trials[0]["state"] == JOB_STATE_NEW and trials.trials[0]["misc"]["vals"] == {"x": [0.3]}
