@@ -411,6 +411,110 @@ def cost_table(sizes: tuple[int, ...] = (100, 1000, 10000)) -> str:
     return "\n".join(lines)
 
 
+def _traced_bytes(build: Any) -> tuple[Any, int]:
+    """What ``build()`` returns and the bytes it still holds (tracemalloc), after a collection."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        gc.collect()
+        return kept, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def memory_table(sizes: tuple[int, int] = (1000, 10000)) -> str:
+    """Bytes held per finished trial (5 continuous parameters), from the growth between
+    ``sizes[0]`` and ``sizes[1]`` trials, so fixed costs cancel: sparktune's TPE state (the
+    history arrays and the cached kernel terms), sparktune's ``Trials`` records, hyperopt's
+    ``Trials`` documents and an Optuna study in memory (its default storage)."""
+    import hyperopt
+    import optuna
+    from hyperopt import JOB_STATE_DONE, STATUS_OK
+
+    from sparktune import Trials, fmin, hp, rand, tpe
+    from sparktune._space import compile_space
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    names = [f"x{i}" for i in range(5)]
+    sp_space = {k: hp.uniform(k, -5, 5) for k in names}
+    held: dict[str, list[int]] = {"state": [], "trials": [], "hyperopt": [], "optuna": []}
+    for n in sizes:
+        rng = np.random.default_rng(n)
+        X = rng.uniform(-5, 5, size=(n, len(names)))
+        y = (X**2).sum(axis=1)
+
+        def sp_trials(n: int = n) -> Any:
+            trials = Trials()
+            fmin(
+                lambda p: sum(v * v for v in p.values()),
+                sp_space,
+                algo=rand.suggest,
+                max_evals=n,
+                trials=trials,
+                show_progressbar=False,
+                rstate=np.random.default_rng(0),
+            )
+            return trials
+
+        trials, b = _traced_bytes(sp_trials)
+        held["trials"].append(b)
+
+        def sp_state(trials: Any = trials) -> Any:
+            space = compile_space(sp_space)  # a new space: its TPE model starts empty
+            tpe.propose(space, trials._history(space), 1, np.random.default_rng(1))
+            return space
+
+        _, b = _traced_bytes(sp_state)
+        held["state"].append(b)
+        del trials
+
+        def hy_trials(n: int = n, X: np.ndarray = X, y: np.ndarray = y) -> Any:
+            domain = hyperopt.base.Domain(lambda p: 0.0, {k: hyperopt.hp.uniform(k, -5, 5) for k in names})
+            trials = hyperopt.Trials()
+            docs = hyperopt.rand.suggest(trials.new_trial_ids(n), domain, trials, 0)
+            for doc, r, v in zip(docs, X, y):
+                for i, k in enumerate(names):
+                    doc["misc"]["vals"][k] = [float(r[i])]
+                doc["state"] = JOB_STATE_DONE
+                doc["result"] = {"loss": float(v), "status": STATUS_OK}
+            trials.insert_trial_docs(docs)
+            trials.refresh()
+            return trials
+
+        _, b = _traced_bytes(hy_trials)
+        held["hyperopt"].append(b)
+
+        def op_study(X: np.ndarray = X, y: np.ndarray = y) -> Any:
+            dists = {k: optuna.distributions.FloatDistribution(-5, 5) for k in names}
+            study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+            study.add_trials(
+                [
+                    optuna.trial.create_trial(params=dict(zip(names, r)), distributions=dists, value=v)
+                    for r, v in zip(X, y)
+                ]
+            )
+            return study
+
+        _, b = _traced_bytes(op_study)
+        held["optuna"].append(b)
+    per = {k: (v[1] - v[0]) / (sizes[1] - sizes[0]) for k, v in held.items()}
+    print("memory per trial (bytes): " + ", ".join(f"{k} {v:.0f}" for k, v in per.items()), flush=True)
+    return "\n".join(
+        [
+            "| bytes per finished trial | sparktune TPE state | sparktune `Trials` | hyperopt 0.3 `Trials` "
+            "| Optuna 5 study |",
+            "|---|---:|---:|---:|---:|",
+            f"| growth from {sizes[0]:,} to {sizes[1]:,} trials | {per['state']:.0f} | {per['trials']:.0f} "
+            f"| {per['hyperopt']:.0f} | {per['optuna']:.0f} |",
+        ]
+    )
+
+
 def report(
     curves: dict[tuple[str, str, int, str], np.ndarray],
     problems: list[str],
@@ -457,6 +561,18 @@ def machine() -> str:
     )
 
 
+def write_cost(header: str) -> None:
+    """tpe_cost.md: the suggestion-cost table, then the memory table."""
+    table = cost_table()
+    mem = memory_table()
+    text = (
+        f"# TPE suggestion cost\n\n{header}\n{table}\n\n## Memory\n\nMeasured with tracemalloc (Python and numpy "
+        f"allocations still held); the sparktune TPE state is its history arrays and cached kernel terms.\n\n{mem}\n"
+    )
+    (RESULTS / "tpe_cost.md").write_text(text)
+    print(text)
+
+
 def main() -> None:
     global RESULTS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -467,7 +583,7 @@ def main() -> None:
     ap.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     ap.add_argument("--algos", nargs="+", default=list(ALGOS))
     ap.add_argument("--quick", action="store_true", help="3 seeds, budget 60 (budgets 30 and 60)")
-    ap.add_argument("--cost-only", action="store_true")
+    ap.add_argument("--cost-only", action="store_true", help="only the suggestion-cost and memory tables")
     ap.add_argument("--no-cost", action="store_true")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--from-curves", help="rebuild tables and plots from a saved tpe_curves.npz (no runs)")
@@ -479,9 +595,7 @@ def main() -> None:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = f"Run {stamp} on {machine()}.\n"
     if args.cost_only:
-        table = cost_table()
-        (RESULTS / "tpe_cost.md").write_text(f"# TPE suggestion cost\n\n{header}\n{table}\n")
-        print(table)
+        write_cost(header)
         return
 
     if args.from_curves:
@@ -541,9 +655,7 @@ def main() -> None:
     (RESULTS / "tpe_run.json").write_text(json.dumps({"header": header, "run": run_line}))
     report(curves, args.problems, seeds, [b for b in args.budgets if b <= args.budget], header, run_line)
     if not args.no_cost:
-        table = cost_table()
-        (RESULTS / "tpe_cost.md").write_text(f"# TPE suggestion cost\n\n{header}\n{table}\n")
-        print(table)
+        write_cost(header)
 
 
 if __name__ == "__main__":
