@@ -334,13 +334,29 @@ def plot(curves: dict[tuple[str, str, int], np.ndarray], problems: list[str], se
 # -- suggestion cost -----------------------------------------------------------------------------
 
 
+def _hyperopt_trials(names: list[str], X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """A hyperopt ``Domain`` over ``names`` (uniform on [-5, 5]) and a ``Trials`` holding the rows
+    of ``X`` as finished trials with losses ``y``, built as hyperopt's own documents."""
+    import hyperopt
+    from hyperopt import JOB_STATE_DONE, STATUS_OK
+
+    domain = hyperopt.base.Domain(lambda p: 0.0, {k: hyperopt.hp.uniform(k, -5, 5) for k in names})
+    trials = hyperopt.Trials()
+    docs = hyperopt.rand.suggest(trials.new_trial_ids(len(X)), domain, trials, 0)
+    for doc, r, v in zip(docs, X, y):
+        for i, k in enumerate(names):
+            doc["misc"]["vals"][k] = [float(r[i])]
+        doc["state"] = JOB_STATE_DONE
+        doc["result"] = {"loss": float(v), "status": STATUS_OK}
+    trials.insert_trial_docs(docs)
+    trials.refresh()
+    return domain, trials
+
+
 def cost_table(sizes: tuple[int, ...] = (100, 1000, 10000)) -> str:
     """Milliseconds per suggestion with n finished trials, 5 continuous parameters, all three TPEs."""
-    import hyperopt
     import optuna
-    from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
     from hyperopt import tpe as htpe
-    from hyperopt.base import Domain
 
     from sparktune import hp, tpe
     from sparktune._space import compile_space
@@ -383,17 +399,7 @@ def cost_table(sizes: tuple[int, ...] = (100, 1000, 10000)) -> str:
         t_op = float(np.mean(times)) * 1e3
 
         # hyperopt: tpe.suggest for one new id with n finished trials.
-        hspace = {k: hyperopt.hp.uniform(k, -5, 5) for k in names}
-        domain = Domain(lambda p: 0.0, hspace)
-        trials = Trials()
-        docs = hyperopt.rand.suggest(trials.new_trial_ids(n), domain, trials, 0)
-        for doc, r, v in zip(docs, X, y):
-            for i, k in enumerate(names):
-                doc["misc"]["vals"][k] = [float(r[i])]
-            doc["state"] = JOB_STATE_DONE
-            doc["result"] = {"loss": float(v), "status": STATUS_OK}
-        trials.insert_trial_docs(docs)
-        trials.refresh()
+        domain, trials = _hyperopt_trials(names, X, y)
         htpe.suggest(trials.new_trial_ids(1), domain, trials, 1)
         t0 = time.perf_counter()
         for i in range(reps):
@@ -432,9 +438,7 @@ def memory_table(sizes: tuple[int, int] = (1000, 10000)) -> str:
     ``sizes[0]`` and ``sizes[1]`` trials, so fixed costs cancel: sparktune's TPE state (the
     history arrays and the cached kernel terms), sparktune's ``Trials`` records, hyperopt's
     ``Trials`` documents and an Optuna study in memory (its default storage)."""
-    import hyperopt
     import optuna
-    from hyperopt import JOB_STATE_DONE, STATUS_OK
 
     from sparktune import Trials, fmin, hp, rand, tpe
     from sparktune._space import compile_space
@@ -473,20 +477,7 @@ def memory_table(sizes: tuple[int, int] = (1000, 10000)) -> str:
         held["state"].append(b)
         del trials
 
-        def hy_trials(n: int = n, X: np.ndarray = X, y: np.ndarray = y) -> Any:
-            domain = hyperopt.base.Domain(lambda p: 0.0, {k: hyperopt.hp.uniform(k, -5, 5) for k in names})
-            trials = hyperopt.Trials()
-            docs = hyperopt.rand.suggest(trials.new_trial_ids(n), domain, trials, 0)
-            for doc, r, v in zip(docs, X, y):
-                for i, k in enumerate(names):
-                    doc["misc"]["vals"][k] = [float(r[i])]
-                doc["state"] = JOB_STATE_DONE
-                doc["result"] = {"loss": float(v), "status": STATUS_OK}
-            trials.insert_trial_docs(docs)
-            trials.refresh()
-            return trials
-
-        _, b = _traced_bytes(hy_trials)
+        _, b = _traced_bytes(lambda X=X, y=y: _hyperopt_trials(names, X, y))
         held["hyperopt"].append(b)
 
         def op_study(X: np.ndarray = X, y: np.ndarray = y) -> Any:
