@@ -5,7 +5,7 @@ held out from the reported 0-19 (benchmarks/README.md, "How the defaults were ch
     python benchmarks/batch_loop.py --first-seed 20 --seeds 40                       # defaults
     python benchmarks/batch_loop.py --first-seed 20 --seeds 40 --opts '{"batch_recombination": 0}'
     python benchmarks/batch_loop.py --first-seed 620 --seeds 200 --save a.json    # keep every run's best
-    python benchmarks/batch_loop.py --combine a.json b.json                       # pool seed ranges
+    python benchmarks/batch_loop.py --combine a.json b.json --summary s.json      # pool seed ranges
 
 Metric: the advantage over random search of ``bench_tpe.py`` (share of random search's mean
 regret removed, per problem, averaged over problems) at ``--budget`` evaluations, and the share
@@ -94,18 +94,23 @@ def reference(best: dict[tuple[str, int, int, int], float], ref_curves: str) -> 
 
 def report(
     best: dict[tuple[str, int, int, int], float], seeds: list[int], modes: list[int], budget: int, ref_curves: str
-) -> None:
+) -> dict[str, Any]:
+    """Print the advantages and the share kept; return them (fractions) for ``--summary``."""
     adv, ci = kept_share(best, reference(best, ref_curves), seeds, modes, budget)
     names = list(PROBLEMS)
+    out: dict[str, Any] = {"seeds": [seeds[0], seeds[-1]], "n_seeds": len(seeds), "budget": budget}
     for m in modes:
         per = " ".join(f"{n}={100 * v:.0f}" for n, v in zip(names, adv[m]))
         print(f"{'sequential' if m == 1 else f'batches of {m}'}: advantage {100 * np.mean(adv[m]):.1f}%  ({per})")
+        out["sequential" if m == 1 else f"batch{m}"] = {"mean": float(np.mean(adv[m])), **dict(zip(names, adv[m]))}
     if ci is not None:
         kept = np.mean(adv[max(modes)]) / np.mean(adv[1])
         print(
             f"kept in batches: {100 * kept:.1f}% "
             f"(95% bootstrap interval over seeds {100 * ci[0]:.1f}-{100 * ci[1]:.1f}%)"
         )
+        out["kept"] = {"share": float(kept), "ci95": list(ci)}
+    return out
 
 
 def main() -> None:
@@ -120,6 +125,7 @@ def main() -> None:
     ap.add_argument("--ref-curves", default=str(RESULTS / "tpe_curves.npz"))
     ap.add_argument("--save", help="write every run's best loss to this JSON file")
     ap.add_argument("--combine", nargs="+", metavar="JSON", help="pool files written by --save (no runs)")
+    ap.add_argument("--summary", help="write the printed results (and the options) to this JSON file")
     args = ap.parse_args()
     if args.combine:
         best: dict[tuple[str, int, int, int], float] = {}
@@ -136,7 +142,9 @@ def main() -> None:
             raise SystemExit(f"--combine: the files differ in budget, batch, options or modes: {sorted(meta)}")
         budget, batch, opts, modes = meta.pop()
         seeds = sorted({s for (_, s, _, _) in best})
-        report(best, seeds, list(modes), budget, args.ref_curves)
+        summary = report(best, seeds, list(modes), budget, args.ref_curves)
+        if args.summary:
+            Path(args.summary).write_text(json.dumps({**summary, "batch": batch, "opts": json.loads(opts)}, indent=1))
         print(f"{len(seeds)} seeds ({seeds[0]}-{seeds[-1]}), budget {budget}, batches of {batch}, options {opts}")
         return
     OPTS.update(json.loads(args.opts))
@@ -161,7 +169,9 @@ def main() -> None:
                 }
             )
         )
-    report(best, list(run_seeds), modes, args.budget, args.ref_curves)
+    summary = report(best, list(run_seeds), modes, args.budget, args.ref_curves)
+    if args.summary:
+        Path(args.summary).write_text(json.dumps({**summary, "batch": args.batch, "opts": OPTS}, indent=1))
     span = f"seeds {run_seeds.start}-{run_seeds.stop - 1}"
     print(f"{span}, budget {args.budget}, options {OPTS}, {time.perf_counter() - t0:.0f} s")
 
