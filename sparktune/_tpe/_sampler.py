@@ -64,7 +64,7 @@ proposal, are unchanged. Measured with ``benchmarks/batch_loop.py`` (budget 50, 
 the 11 problems, share of random search's mean regret removed): on held-out seeds 20-219, no
 recombination 47.0%, the plain mean of the good set 51.5%, the rank-weighted mean 52.6%, with
 ``batch_gamma=0.15`` 54.0%; checked once on fresh seeds 420-619: 52.6% (plain mean) -> 54.1%
-(the defaults), 91.1% of the sequential advantage kept (seeds 220-419: 91.1% too). On 2,000
+(the defaults), 91.1% of the sequential advantage kept (seeds 220-419: 91.0%). On 2,000
 fresh seeds (620-2619) the defaults keep 92.6% (95% interval 91.7-93.6%); the reported full run
 (seeds 0-19) keeps 88.2% (interval 78-99%; benchmarks/README.md).
 
