@@ -173,7 +173,8 @@ def summarise(
             key = f"{mode}-{b}"
             per_problem = {}
             rank_sum = np.zeros(len(ALGOS))
-            adv, wins = [], []
+            adv: list[list[float]] = []
+            wins: list[bool] = []
             for p in problems:
                 best = np.array([[np.min(curves[(p, a, s, mode)][:b]) for a in ALGOS] for s in seeds])
                 r = _ranks(best).mean(axis=0)
@@ -305,7 +306,9 @@ def tables_markdown(summary: dict[str, Any], problems: list[str], budgets: list[
     return "\n".join(lines)
 
 
-def plot(curves: dict[tuple[str, str, int], np.ndarray], problems: list[str], seeds: list[int], budget: int) -> None:
+def plot(
+    curves: dict[tuple[str, str, int, str], np.ndarray], problems: list[str], seeds: list[int], budget: int
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -591,7 +594,7 @@ def main() -> None:
 
     if args.from_curves:
         data = np.load(args.from_curves)
-        curves = {}
+        curves: dict[tuple[str, str, int, str], np.ndarray] = {}
         for k in data.files:
             p, a, sd, m = k.split("|")
             curves[(p, a, int(sd), m)] = data[k]
@@ -615,7 +618,7 @@ def main() -> None:
     # Slowest first so the two processes finish together.
     weight = {"optuna": 4, "hyperopt": 2, "sparktune": 1, "random": 0}
     tasks.sort(key=lambda t: (-(weight[t[1]] + (3 if t[0] == "krr_diabetes" else 0)), t))
-    curves: dict[tuple[str, str, int, str], np.ndarray] = {}
+    curves = {}
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     if args.procs > 1:
@@ -635,10 +638,11 @@ def main() -> None:
             seconds[task[1]] = seconds.get(task[1], 0.0) + sec
     wall = time.perf_counter() - t0
     # random search ignores the history: its sequential run stands for batches too.
-    for (p, a, s, _), y in list(curves.items()):
+    for (p, a, s, _), curve in list(curves.items()):
         if a == "random":
-            curves[(p, a, s, "batch8")] = y
-    np.savez_compressed(RESULTS / "tpe_curves.npz", **{f"{p}|{a}|{s}|{m}": y for (p, a, s, m), y in curves.items()})
+            curves[(p, a, s, "batch8")] = curve
+    arrays = {f"{p}|{a}|{s}|{m}": curve for (p, a, s, m), curve in curves.items()}
+    np.savez_compressed(RESULTS / "tpe_curves.npz", **arrays)  # type: ignore[arg-type]
     timing = ", ".join(f"{a} {sec:.0f} s" for a, sec in sorted(seconds.items()))
     run_line = (
         f"Wall time {wall:.0f} s with {args.procs} processes (CPU seconds per algorithm, objective included: {timing})."
