@@ -30,7 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_tpe import RESULTS, run_sparktune  # noqa: E402
+from bench_tpe import RESULTS, advantage_resampled, run_sparktune  # noqa: E402
 from problems import PROBLEMS  # noqa: E402
 
 OPTS: dict[str, Any] = {}
@@ -63,8 +63,9 @@ def kept_share(
         rand = np.array([best[(p, s, 0, budget)] - ref[p] for s in seeds])
         for m in modes:
             r = np.array([best[(p, s, m, budget)] - ref[p] for s in seeds])
-            adv[m].append(float((rand.mean() - r.mean()) / rand.mean()))
-            boot[m].append((rand[idx].mean(1) - r[idx].mean(1)) / rand[idx].mean(1))
+            a = advantage_resampled(rand, r, idx)
+            adv[m].append(float(a[0]))
+            boot[m].append(a[1:])
     if 1 not in modes or len(modes) < 2:
         return adv, None
     batch = max(modes)

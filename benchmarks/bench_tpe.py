@@ -198,6 +198,15 @@ def summarise(
     return out
 
 
+def advantage_resampled(rand: np.ndarray, regret: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The advantage over random search (share of its mean regret removed) of per-seed regrets
+    ``regret`` against random search's ``rand``: on all seeds first, then on each bootstrap resample
+    of seed indices (rows of ``idx``)."""
+    full = (rand.mean() - regret.mean()) / rand.mean()
+    boot = (rand[idx].mean(1) - regret[idx].mean(1)) / rand[idx].mean(1)
+    return np.concatenate([[full], boot])
+
+
 def kept_in_batches(
     curves: dict[tuple[str, str, int, str], np.ndarray],
     problems: list[str],
@@ -229,10 +238,7 @@ def kept_in_batches(
             for mode in ("seq", "batch8"):
                 per_p = []
                 for p in problems:
-                    r, rr = regret(p, a, mode), rand[p]
-                    full = (rr.mean() - r.mean()) / rr.mean()
-                    boot = (rr[idx].mean(1) - r[idx].mean(1)) / rr[idx].mean(1)
-                    per_p.append(np.concatenate([[full], boot]))
+                    per_p.append(advantage_resampled(rand[p], regret(p, a, mode), idx))
                 adv[mode] = np.mean(per_p, axis=0)
             kept = adv["batch8"] / adv["seq"]
             lo, hi = np.percentile(kept[1:], [2.5, 97.5])
