@@ -350,6 +350,11 @@ class _Proposer:
         self.batch = False
         self._good: dict[tuple[int, float, float], tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
 
+    @property
+    def parallel(self) -> bool:
+        """Whether the next row is proposed while trials are in flight (the batch options apply)."""
+        return bool(self.in_flight) or self.batch
+
     def _prior_weight(self, group: Group) -> float:
         """The prior kernel's weight: ``gating_prior_weight`` for a group holding a choice that
         activates other parameters, ``prior_weight`` otherwise. A branch is first judged by losses
@@ -400,7 +405,7 @@ class _Proposer:
     def estimators(self, gi: int, group: Group) -> tuple[Parzen, Parzen] | None:
         """``(l, g)`` of group ``gi``; None when the group has no finished observation. ``l``'s
         kernels are widened by ``batch_bandwidth_factor`` while trials are in flight (T4)."""
-        parallel = bool(self.in_flight) or self.batch
+        parallel = self.parallel
         widen = self.opts.batch_bandwidth_factor if parallel else 1.0
         gamma = self.opts.batch_gamma if parallel and self.opts.batch_gamma is not None else self.opts.gamma
         key = (gi, widen, gamma)
@@ -448,8 +453,7 @@ class _Proposer:
         """``m`` candidates from ``l`` and their scores ``log l - log g`` (T5). While trials are in
         flight, ``batch_recombination`` of the candidates are drawn around the good set's weighted
         mean (T6)."""
-        parallel = bool(self.in_flight) or self.batch
-        cand = est_l.sample(rng, m, self.opts.batch_recombination if parallel else 0.0)
+        cand = est_l.sample(rng, m, self.opts.batch_recombination if self.parallel else 0.0)
         return cand, est_l.log_pdf(cand) - est_g.log_pdf(cand)
 
     def row(self, rng: np.random.Generator, seen: np.ndarray | None) -> np.ndarray:
@@ -466,7 +470,7 @@ class _Proposer:
                     row[j] = self.space.dists[j].sample(rng, 1)[0]
                 continue
             m = self.opts.n_EI_candidates
-            if self.opts.batch_n_EI_candidates is not None and (self.in_flight or self.batch):
+            if self.opts.batch_n_EI_candidates is not None and self.parallel:
                 m = self.opts.batch_n_EI_candidates
             if not single or seen is None:
                 cand, score = self.best_of(est[0], est[1], rng, m)
