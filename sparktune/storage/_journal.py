@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from sparktune._trials import Trial
+from sparktune._record import Trial
 
 logger = logging.getLogger(__name__)
 
