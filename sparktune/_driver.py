@@ -18,7 +18,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from sparktune._progress import progress_bar
+from sparktune._events import Listeners, RunEnd, RunStart
+from sparktune._progress import progress_bar, verbosity
 from sparktune._space import SearchSpace, as_generator, compile_space, space_eval
 from sparktune._suggest import resolve_algo
 from sparktune._trials import FINAL_STATES, Trial, Trials, from_epoch, utcnow
@@ -32,7 +33,7 @@ from sparktune.base import (
     JOB_STATE_RUNNING,
     STATUS_FAIL,
 )
-from sparktune.exceptions import AllTrialsFailed, InvalidAnnotatedParameter
+from sparktune.exceptions import NO_EVALUATION_TASKS, AllTrialsFailed, InvalidAnnotatedParameter
 from sparktune.storage import TrialFile, TrialFileError
 
 logger = logging.getLogger("sparktune")
@@ -142,6 +143,31 @@ def _load_trial_file(trials: Trials, tf: TrialFile, space: SearchSpace) -> set[i
     if n:
         logger.info("resumed %d trial(s) from %s", n, tf.path)
     return {t.tid for t in records}
+
+
+def _settings(
+    trials: Trials,
+    propose: Callable[..., Any],
+    options: Mapping[str, Any],
+    max_evals: Any,
+    timeout: Any,
+    loss_threshold: Any,
+    seed: int,
+) -> dict[str, Any]:
+    """The run's settings as plain values, for listeners (tracking, display)."""
+    settings: dict[str, Any] = {
+        "algo": getattr(propose, "__module__", "?").rsplit(".", 1)[-1].lstrip("_"),
+        "max_evals": max_evals,
+        "timeout": timeout,
+        "loss_threshold": loss_threshold,
+        "seed": seed,
+        "trials": type(trials).__name__,
+    }
+    settings.update({f"algo.{k}": v for k, v in options.items() if isinstance(v, (int, float, str, bool))})
+    for name in ("parallelism", "run_on", "trial_timeout", "synchronous", "max_retries", "transport"):
+        if hasattr(trials, name):
+            settings[name] = getattr(trials, name)
+    return settings
 
 
 def fmin(
@@ -258,8 +284,21 @@ def fmin(
         def call(f: Callable[..., Any], task: Task) -> Any:
             return f(expr=root, memo=dict(task.vals), ctrl=Ctrl(store, store._doc(task.tid)))
 
+    start_info = RunStart(
+        space=cspace,
+        settings=_settings(trials, propose, options, max_evals, timeout, loss_threshold, seed),
+        existing=tuple(t for t in trials._records_in_order() if t.state in FINAL_STATES),
+        metadata=trials._metadata,
+        store_path=None if tf is None else str(tf.path),
+    )
+    listeners = Listeners.for_run(start_info)
+    trial_context = listeners.trial_context if listeners else None
     make_backend = getattr(trials, "_make_backend", None)
-    backend: Backend = make_backend(fn, call=call) if make_backend is not None else InProcessBackend(fn, call)
+    backend: Backend = (
+        make_backend(fn, call=call, trial_context=trial_context)
+        if make_backend is not None
+        else InProcessBackend(fn, call, trial_context)
+    )
     to_run = max_evals_n - (len(trials._records) - trials._count(JOB_STATE_NEW))
     if backend.parallelism > 1 and 0 < to_run < backend.parallelism:
         logger.warning(
@@ -284,14 +323,30 @@ def fmin(
         catch=catch_eval_exceptions,
         queue_len=queue_len,
         trial_file=tf,
-        show_progressbar=show_progressbar,
+        show_progressbar=show_progressbar if verbose else False,
+        listeners=listeners,
     )
-    loop.run()
+    listeners.run_started(start_info)
+    with verbosity(verbose):
+        try:
+            loop.run()
+        except BaseException as exc:
+            listeners.run_finished(loop.run_end(error=exc))
+            raise
+        listeners.run_finished(loop.run_end())
+        counts = trials._outcome_counts()
+        logger.info(
+            "Total Trials: %d: %d succeeded, %d failed, %d cancelled.",
+            counts["total"],
+            counts["ok"],
+            counts["fail"] + counts["error"],
+            counts["cancelled"],
+        )
 
     if return_argmin:
         # Not len(trials.trials): that would build and keep a hyperopt document for every trial.
         if not trials._records:
-            raise AllTrialsFailed("There are no evaluation tasks, cannot return argmin of task losses.")
+            raise AllTrialsFailed(NO_EVALUATION_TASKS)
         return cspace.row_to_vals(cspace.vals_to_row(trials.argmin, what="the best trial"))
     try:
         best = trials.argmin
@@ -319,6 +374,7 @@ class _Loop:
         queue_len: int,
         trial_file: TrialFile | None,
         show_progressbar: bool | Callable[..., Any],
+        listeners: Listeners | None = None,
     ) -> None:
         self.trials = trials
         self.space = space
@@ -341,6 +397,10 @@ class _Loop:
         self.running: dict[int, float] = {}  # tid -> monotonic submit time
         self.stop_reason: str | None = None
         self.show_progressbar = show_progressbar
+        self.listeners = listeners if listeners is not None else Listeners()
+        self.finished: list[Trial] = []  # final records not yet passed to the listeners
+        self.n_failed = 0
+        self.started_at = time.monotonic()
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -451,6 +511,9 @@ class _Loop:
         trials._put(trial)
         if self.trial_file is not None:
             self.trial_file.append(trial)
+        self.finished.append(trial)
+        if trial.state == JOB_STATE_ERROR or trial.result.get("status") == STATUS_FAIL:
+            self.n_failed += 1
         if out.state == ERROR and out.exception is not None and not self.catch:
             raise _Reraise(out.exception)
 
@@ -488,8 +551,28 @@ class _Loop:
 
     # -- the loop -------------------------------------------------------------------------
 
+    def show(self, bar: Any) -> None:
+        bar.show(self.n_counted(), running=len(self.running), failed=self.n_failed, best=self.best_loss())
+
+    def flush(self) -> None:
+        """Pass the trials that reached a final state since the last call to the listeners."""
+        if self.finished:
+            batch, self.finished = self.finished, []
+            self.listeners.trials_finished(batch)
+
+    def run_end(self, error: BaseException | None = None) -> RunEnd:
+        self.flush()
+        best = self.trials._best_trial()
+        return RunEnd(
+            best=best,
+            counts=self.trials._outcome_counts(),
+            stop_reason=self.stop_reason,
+            error=error,
+            elapsed=time.monotonic() - self.started_at,
+        )
+
     def run(self) -> None:
-        start = time.monotonic()
+        start = self.started_at = time.monotonic()
         bar = progress_bar(
             self.show_progressbar,
             total=None if self.max_evals == sys.maxsize else self.max_evals,
@@ -513,7 +596,9 @@ class _Loop:
             try:
                 self.backend.close()
             finally:
+                bar.show(self.n_counted(), running=0, failed=self.n_failed, best=self.best_loss())
                 bar.close()
+                self.flush()
         if self.stop_reason:
             logger.info("fmin stopped: %s", self.stop_reason)
 
@@ -548,6 +633,9 @@ class _Loop:
                         self.running[task.tid] = now
                     if tasks:
                         self.backend.submit(tasks)
+                        bar.show(
+                            self.n_counted(), running=len(self.running), failed=self.n_failed, best=self.best_loss()
+                        )
             elif self.running:
                 self.cancel_running()
                 self.drain(grace=60.0)
@@ -556,9 +644,13 @@ class _Loop:
                     return
                 continue
             outcomes = self.backend.wait(self.wait_timeout(start))
-            for out in outcomes:
-                self.record(out)
-                bar.update(1, self.best_loss())
+            try:
+                for out in outcomes:
+                    self.record(out)
+            finally:
+                if outcomes:
+                    self.show(bar)
+                self.flush()
             if self.trial_timeout is not None:
                 now = time.monotonic()
                 late = [tid for tid, t0 in self.running.items() if now - t0 >= self.trial_timeout]

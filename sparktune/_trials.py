@@ -19,11 +19,14 @@ from sparktune._space import SearchSpace
 from sparktune._suggest import GrowingRows, GrowingVector, History
 from sparktune.base import (
     JOB_STATE_CANCEL,
+    JOB_STATE_DONE,
+    JOB_STATE_ERROR,
     JOB_STATE_NEW,
     JOB_STATE_RUNNING,
     JOB_VALID_STATES,
+    STATUS_OK,
 )
-from sparktune.exceptions import AllTrialsFailed, InvalidTrial
+from sparktune.exceptions import NO_EVALUATION_TASKS, AllTrialsFailed, InvalidTrial
 
 
 class _HistoryCache:
@@ -62,6 +65,7 @@ class Trials:
         self._pending: set[int] = set()  # tids in state NEW or RUNNING
         self._best: tuple[float, int] | None = None  # (loss, tid) of the best ok trial
         self._next_tid = 0  # above every tid recorded or handed out
+        self._metadata: dict[str, str] = {}  # durable string map for run listeners (see _events)
 
     # -- recording (used by the fmin loop) ----------------------------------------------------
 
@@ -106,6 +110,21 @@ class Trials:
     def _best_loss(self) -> float | None:
         return None if self._best is None else self._best[0]
 
+    def _best_trial(self) -> Trial | None:
+        return None if self._best is None else self._records[self._best[1]]
+
+    def _outcome_counts(self) -> dict[str, int]:
+        """Trials by outcome: ok, fail (status fail), error (raised), cancelled, total."""
+        counts = {"ok": 0, "fail": 0, "error": 0, "cancelled": 0, "total": len(self._records)}
+        for t in self._records.values():
+            if t.state == JOB_STATE_DONE:
+                counts["ok" if t.result.get("status") == STATUS_OK else "fail"] += 1
+            elif t.state == JOB_STATE_ERROR:
+                counts["error"] += 1
+            elif t.state == JOB_STATE_CANCEL:
+                counts["cancelled"] += 1
+        return counts
+
     def _update(self, tid: int, **changes: Any) -> Trial:
         trial = dataclasses.replace(self._records[tid], **changes)
         self._put(trial)
@@ -137,12 +156,26 @@ class Trials:
 
     # -- hyperopt's document API ---------------------------------------------------------------
 
+    #: hyperopt's SparkTrials stores ``misc["error"] = (type, message + traceback text)``;
+    #: plain ``Trials`` store ``(type, message)``, as hyperopt's fmin does.
+    _error_with_traceback = False
+
     def _doc(self, tid: int) -> dict[str, Any]:
         doc = self._docs.get(tid)
         if doc is None:
-            doc = self._docs[tid] = self._records[tid].to_doc(self._labels)
+            rec = self._records[tid]
+            doc = self._docs[tid] = rec.to_doc(self._labels)
             doc["exp_key"] = self._exp_key
+            if self._error_with_traceback and rec.error is not None and rec.traceback:
+                doc["misc"]["error"] = (rec.error[0], f"{rec.error[1]}\n\n{rec.traceback}")
         return doc
+
+    def to_pandas(self) -> Any:
+        """One row per trial (failed and cancelled included): parameters, loss, status, state,
+        start, end, duration and error. Needs pandas (``pip install 'sparktune[pandas]'``)."""
+        from sparktune._results import trials_to_frame
+
+        return trials_to_frame(self)
 
     @property
     def _dynamic_trials(self) -> list[dict[str, Any]]:
@@ -229,8 +262,8 @@ class Trials:
         """
         if self._best is None:
             raise AllTrialsFailed(
-                f"no trial finished with status 'ok' ({len(self._records)} trial(s) recorded); "
-                "see trials.all_trials for their errors"
+                f"{NO_EVALUATION_TASKS} No trial finished with status 'ok' ({len(self._records)} trial(s) "
+                "recorded); see trials.all_trials for their errors"
             )
         return self._doc(self._best[1])
 

@@ -23,8 +23,13 @@ class InvalidLoss(ValueError):
     """The objective returned a loss that is not a real, non-NaN number."""
 
 
+#: hyperopt's message when there is no best trial; code and tests match on it.
+NO_EVALUATION_TASKS = "There are no evaluation tasks, cannot return argmin of task losses."
+
+
 class AllTrialsFailed(Exception):
-    """No trial finished with status 'ok', so there is no best trial."""
+    """No trial finished with status 'ok', so there is no best trial. The message starts with
+    hyperopt's sentence (``NO_EVALUATION_TASKS``)."""
 
 
 class InvalidAnnotatedParameter(ValueError):
@@ -32,6 +37,7 @@ class InvalidAnnotatedParameter(ValueError):
 
 
 __all__ = [
+    "NO_EVALUATION_TASKS",
     "AllTrialsFailed",
     "BadSearchSpace",
     "DuplicateLabel",

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import numbers
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from sparktune import _spark_compat as compat
 from sparktune._trials import Trials
@@ -84,6 +84,7 @@ class SparkTrials(Trials):
     """
 
     asynchronous = True
+    _error_with_traceback = True
     _spark: Any
     run_on: str
     parallelism: int
@@ -220,13 +221,17 @@ class SparkTrials(Trials):
         return state
 
     def _make_backend(
-        self, fn: Callable[..., Any], call: Callable[[Callable[..., Any], Task], Any] | None = None
+        self,
+        fn: Callable[..., Any],
+        call: Callable[[Callable[..., Any], Task], Any] | None = None,
+        trial_context: Callable[[int], ContextManager[Any]] | None = None,
     ) -> Backend:
-        """The backend ``fmin`` drives (called once per ``fmin`` call)."""
+        """The backend ``fmin`` drives (called once per ``fmin`` call). ``trial_context`` is used
+        by driver threads only: executors run the objective in another process."""
         if self.run_on == "driver":
             from sparktune.backends.spark_driver import DriverThreadBackend
 
-            return DriverThreadBackend(self.spark, fn, call, parallelism=self.parallelism)
+            return DriverThreadBackend(self.spark, fn, call, parallelism=self.parallelism, trial_context=trial_context)
         from sparktune.backends.spark_executors import ExecutorBackend, dumps_objective
 
         if call is not None:
