@@ -230,9 +230,7 @@ def _settings(
         "trials": type(trials).__name__,
     }
     settings.update({f"algo.{k}": v for k, v in options.items() if isinstance(v, (int, float, str, bool))})
-    for name in ("parallelism", "run_on", "trial_timeout", "synchronous", "max_retries", "transport"):
-        if hasattr(trials, name):
-            settings[name] = getattr(trials, name)
+    settings.update(trials._engine_description())
     return settings
 
 
@@ -633,7 +631,7 @@ class _Loop:
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
             outs = self.backend.wait(max(0.0, deadline - time.monotonic()))
-            if not outs and getattr(self.backend, "returns_immediately", False):
+            if not outs and self.backend.returns_immediately:
                 break
             for out in outs:
                 try:

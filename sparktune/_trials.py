@@ -96,6 +96,10 @@ class Trials:
         """How the loop should run trials of this store (``SparkTrials`` overrides it)."""
         return EngineSettings()
 
+    def _engine_description(self) -> dict[str, Any]:
+        """The engine's settings as plain values, for tracking and display."""
+        return {"engine": "in-process", "parallelism": 1}
+
     def _make_backend(
         self,
         fn: Callable[..., Any],

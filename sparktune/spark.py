@@ -171,6 +171,17 @@ class SparkTrials(Trials):
             record_failures=True,  # hyperopt's SparkTrials records raising objectives and goes on
         )
 
+    def _engine_description(self) -> dict[str, Any]:
+        return {
+            "engine": "spark",
+            "parallelism": self.parallelism,
+            "run_on": self.run_on,
+            "trial_timeout": self.trial_timeout,
+            "synchronous": self.synchronous,
+            "max_retries": self.max_retries,
+            "transport": self.transport,
+        }
+
     def delete_all(self) -> None:
         """Forget every trial; the settings and the Spark session stay."""
         Trials.delete_all(self)
