@@ -33,12 +33,12 @@ _TAGS = frozenset({"__float__", "__datetime__", "__dict__"})
 
 def jsonable(value: Any, key: str, warned: set[str]) -> Any:
     """``value`` as JSON data (see the module docstring); ``key`` names it in a warning."""
+    if isinstance(value, np.generic):  # before float: np.float64 is a float subclass
+        return jsonable(value.item(), key, warned)
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, np.generic):
-        return jsonable(value.item(), key, warned)
+        return value if math.isfinite(value) else {"__float__": repr(float(value))}
     if isinstance(value, dict):
         out = {str(k): jsonable(v, f"{key}.{k}", warned) for k, v in value.items()}
         if len(out) == 1 and next(iter(out)) in _TAGS:

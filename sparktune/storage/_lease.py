@@ -41,6 +41,8 @@ logger = logging.getLogger("sparktune.storage")
 
 LEASE_FORMAT = "sparktune-lease"
 DEFAULT_SECONDS = 60.0
+# How long a new claim waits before reading the lease back (two drivers claiming at once).
+SETTLE_SECONDS = 0.05
 
 # owner id -> Lease, for leases held by this process (to tell a live holder in this process from
 # a log object that was dropped without close()).
@@ -152,17 +154,17 @@ class Lease:
         path: the lease file.
         store: the trial log's path, for messages.
         seconds: a lease not renewed for this long is expired; renewed every ``seconds / 4``.
-        settle: how long to wait before reading a fresh claim back.
+        settle: how long to wait before reading a fresh claim back (default ``SETTLE_SECONDS``).
     """
 
-    def __init__(self, path: Path, store: Path, *, seconds: float | None = None, settle: float = 0.05) -> None:
+    def __init__(self, path: Path, store: Path, *, seconds: float | None = None, settle: float | None = None) -> None:
         seconds = lease_seconds_default() if seconds is None else float(seconds)
         if not seconds > 0:
             raise ValueError(f"lease seconds must be > 0, got {seconds!r}")
         self.path = path
         self.store = store
         self.seconds = seconds
-        self.settle = settle
+        self.settle = SETTLE_SECONDS if settle is None else settle
         self.owner = uuid.uuid4().hex
         self._since = 0.0
         self._renewed_at = 0.0  # time.monotonic() of the last successful write of our claim
