@@ -76,24 +76,24 @@ def _time(t: _dt.datetime | None) -> str | None:
     return None if t is None else t.isoformat()
 
 
-def _parse_time(s: Any) -> _dt.datetime | None:
-    return None if s is None else _dt.datetime.fromisoformat(s)
-
-
 def trial_to_json(trial: Trial, warned: set[str] | None = None) -> dict[str, Any]:
-    """The JSON object one record is stored as."""
+    """The JSON object one record is stored as (``error`` and ``traceback`` omitted when None)."""
     warned = set() if warned is None else warned
-    return {
+    data: dict[str, Any] = {
         "tid": trial.tid,
         "state": trial.state,
         "vals": {k: jsonable(v, k, warned) for k, v in trial.vals.items()},
         "result": jsonable(dict(trial.result), "result", warned),
-        "error": list(trial.error) if trial.error else None,
-        "traceback": trial.traceback,
-        "book_time": _time(trial.book_time),
-        "refresh_time": _time(trial.refresh_time),
-        "attempts": trial.attempts,
     }
+    # error and traceback only when set (most trials have neither): smaller files, faster loads
+    if trial.error:
+        data["error"] = list(trial.error)
+    if trial.traceback is not None:
+        data["traceback"] = trial.traceback
+    data["book_time"] = _time(trial.book_time)
+    data["refresh_time"] = _time(trial.refresh_time)
+    data["attempts"] = trial.attempts
+    return data
 
 
 def trial_from_json(data: dict[str, Any], tagged: bool = True) -> Trial:
@@ -109,12 +109,14 @@ def trial_from_json(data: dict[str, Any], tagged: bool = True) -> Trial:
     """
     vals = data["vals"]
     result = data["result"]
-    if not isinstance(vals, dict) or not isinstance(result, dict):
+    if type(vals) is not dict or type(result) is not dict:
         raise TypeError(f"vals and result must be objects, got {type(vals).__name__} and {type(result).__name__}")
     if tagged:
         vals = from_json(vals)
         result = from_json(result)
     error = data.get("error")
+    book = data.get("book_time")
+    refresh = data.get("refresh_time")
     return Trial(
         tid=int(data["tid"]),
         state=int(data["state"]),
@@ -122,8 +124,8 @@ def trial_from_json(data: dict[str, Any], tagged: bool = True) -> Trial:
         result=result,
         error=(str(error[0]), str(error[1])) if error else None,
         traceback=data.get("traceback"),
-        book_time=_parse_time(data.get("book_time")),
-        refresh_time=_parse_time(data.get("refresh_time")),
+        book_time=None if book is None else _dt.datetime.fromisoformat(book),
+        refresh_time=None if refresh is None else _dt.datetime.fromisoformat(refresh),
         attempts=int(data.get("attempts", 1)),
     )
 
