@@ -15,7 +15,10 @@ Protocol (see benchmarks/README.md, "Trial store"):
    ``open_trial_log(path).load()`` (read, check every checksum, parse, one ``Trial`` per tid) and,
    separately, the resume ``start()`` that follows it (lease, labels, crash leftovers).
    The file is in the page cache (written just before), as on a driver resuming its own run;
-   a cold object-storage read adds its transfer time. Reported: median and worst of the reps.
+   a cold object-storage read adds its transfer time. Reported: median and worst wall time of
+   the reps, the median CPU time of the loading process (``time.process_time``) and the
+   machine's 1-minute load average then (the machine is shared: wall time above CPU time is
+   time spent waiting for a core).
 4. Memory, in one more fresh process (``tracemalloc`` slows allocation, so it is never on while
    timing): ``tracemalloc``'s peak during ``load()`` and what the loaded records still hold
    afterwards (current - before), and the process's peak RSS (``ru_maxrss``, includes the
@@ -53,7 +56,7 @@ from sparktune.storage import SegmentLog, TrialFile, TrialLog  # noqa: E402
 LABELS = ("lr", "l2", "dropout", "momentum", "beta1", "beta2", "n_layers", "width", "optimizer", "act")
 
 LOAD = """
-import json, resource, sys, time, tracemalloc
+import json, os, resource, sys, time, tracemalloc
 sys.path.insert(0, {repo!r})
 from sparktune.storage import open_trial_log
 log = open_trial_log({path!r}, format={fmt!r})
@@ -65,13 +68,14 @@ if {memory!r}:
     print(json.dumps({{"n": len(loaded.trials), "held_mb": (current - before) / 2**20,
         "peak_mb": (peak - before) / 2**20, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 else:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     loaded = log.load()
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     log.start(loaded.labels)
     t2 = time.perf_counter()
     log.close()
-    print(json.dumps({{"n": len(loaded.trials), "load_s": t1 - t0, "start_s": t2 - t1}}))
+    print(json.dumps({{"n": len(loaded.trials), "load_s": t1 - t0, "load_cpu_s": c1 - c0,
+        "start_s": t2 - t1, "load1": os.getloadavg()[0]}}))
 """
 
 
@@ -147,6 +151,8 @@ def bench_format(fmt: str, trials: list[Trial], root: Path, batch: int, reps: in
         "bytes": size_of(fmt, path),
         "load_s_median": statistics.median(r["load_s"] for r in runs),
         "load_s_worst": max(r["load_s"] for r in runs),
+        "load_cpu_s_median": statistics.median(r["load_cpu_s"] for r in runs),
+        "loadavg_1min": statistics.median(r["load1"] for r in runs),
         "start_s_median": statistics.median(r["start_s"] for r in runs),
         "held_mb": mems[0]["held_mb"],
         "peak_mb": mems[0]["peak_mb"],
@@ -158,17 +164,19 @@ def bench_format(fmt: str, trials: list[Trial], root: Path, batch: int, reps: in
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| format | trials | write (batches of {b}) | files | MB on disk | load median / worst | resume start() "
+        "| format | trials | write (batches of {b}) | files | MB on disk | load median / worst | load CPU "
+        "| machine load avg | resume start() "
         "| records held | load peak | process RSS | 1-record append | files after {s} |"
     )
     lines = [
         head.format(b=rows[0]["batch"], s=ARGS.singles),
-        "|" + "---|" * 12,
+        "|" + "---|" * 14,
     ]
     for r in rows:
         lines.append(
             f"| {r['format']} | {r['trials']:,} | {r['write_s']:.1f} s | {r['files']} | {r['bytes'] / 2**20:.1f} | "
-            f"{r['load_s_median']:.2f} s / {r['load_s_worst']:.2f} s | {r['start_s_median'] * 1000:.0f} ms | "
+            f"{r['load_s_median']:.2f} s / {r['load_s_worst']:.2f} s | {r['load_cpu_s_median']:.2f} s | "
+            f"{r['loadavg_1min']:.1f} | {r['start_s_median'] * 1000:.0f} ms | "
             f"{r['held_mb']:.0f} MB | {r['peak_mb']:.0f} MB | {r['rss_mb']:.0f} MB | {r['single_append_ms']:.1f} ms | "
             f"{r['single_files']} |"
         )

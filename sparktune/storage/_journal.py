@@ -35,7 +35,14 @@ from typing import Any, Sequence
 
 from sparktune._record import Trial
 from sparktune.storage._base import LoadedLog, TrialFileError, as_batch, check_labels
-from sparktune.storage._codec import checked_line, dumps, read_checked_line, trial_from_json, trial_to_json
+from sparktune.storage._codec import (
+    checked_line,
+    decode_records,
+    dumps,
+    read_checked_line,
+    trial_from_json,
+    trial_to_json,
+)
 from sparktune.storage._lease import Lease
 
 logger = logging.getLogger("sparktune.storage")
@@ -144,44 +151,17 @@ class TrialFile:
             texts = [line[:-9] for line in lines]
         else:
             texts = lines
-        items = self._parse_all(texts)
-        tagged = b'"__' in raw
         records: dict[int, Trial] = {}
         metadata: dict[str, str] = {}
-        for lineno, data in enumerate(items, start=2):
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError(f"a record is a JSON object, got {type(data).__name__}")
-                if "meta" in data and "tid" not in data:
-                    key, value = data["meta"]
-                    metadata[str(key)] = str(value)
-                    continue
-                trial = trial_from_json(data, tagged=tagged)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise TrialFileError(
-                    f"trial file {str(self._path)!r} is corrupt at line {lineno}: {type(exc).__name__}: {exc}"
-                ) from None
-            records[trial.tid] = trial
+        decode_records(
+            texts,
+            tagged=b'"__' in raw,
+            records=records,
+            metadata=metadata,
+            first=2,
+            name=f"trial file {str(self._path)!r}",
+        )
         return LoadedLog(tuple(header["labels"]), [records[t] for t in sorted(records)], metadata)
-
-    def _parse_all(self, texts: list[bytes]) -> list[Any]:
-        """The JSON value of every line, parsed in one call (the fast path of loading); when that
-        fails, line by line to name the line."""
-        try:
-            items = json.loads(b"[" + b",".join(texts) + b"]")
-            if isinstance(items, list) and len(items) == len(texts):
-                return items
-        except (UnicodeDecodeError, ValueError):
-            pass
-        items = []
-        for lineno, text in enumerate(texts, start=2):
-            try:
-                items.append(json.loads(text.decode("utf-8")))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise TrialFileError(
-                    f"trial file {str(self._path)!r} is corrupt at line {lineno}: {type(exc).__name__}: {exc}"
-                ) from None
-        return items
 
     def start(self, labels: Sequence[str]) -> None:
         """Take the lease, then create the file for ``labels`` or check an existing one's labels

@@ -36,7 +36,6 @@ foreign ``seg-`` file) raises ``TrialFileError`` naming the file.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -48,7 +47,7 @@ from typing import Any, Sequence
 
 from sparktune._record import Trial
 from sparktune.storage._base import LoadedLog, TrialFileError, as_batch, check_labels
-from sparktune.storage._codec import checked_line, dumps, read_checked_line, trial_from_json, trial_to_json
+from sparktune.storage._codec import checked_line, decode_records, dumps, read_checked_line, trial_to_json
 from sparktune.storage._lease import Lease
 
 logger = logging.getLogger("sparktune.storage")
@@ -243,22 +242,14 @@ class SegmentLog:
     def _parse(self, r: _Read, records: dict[int, Trial], metadata: dict[str, str]) -> None:
         if not r.body:
             return
-        tagged = b'"__' in r.body
-        try:
-            items = json.loads(b"[" + r.body[:-1].replace(b"\n", b",") + b"]")
-            for data in items:
-                if not isinstance(data, dict):
-                    raise TypeError(f"a record is a JSON object, got {type(data).__name__}")
-                if "meta" in data and "tid" not in data:
-                    key, value = data["meta"]
-                    metadata[str(key)] = str(value)
-                    continue
-                trial = trial_from_json(data, tagged=tagged)
-                records[trial.tid] = trial
-        except (UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise TrialFileError(
-                f"segment {str(self._path / r.segment.name)!r} is corrupt: {type(exc).__name__}: {exc}"
-            ) from None
+        decode_records(
+            r.body[:-1].split(b"\n"),
+            tagged=b'"__' in r.body,
+            records=records,
+            metadata=metadata,
+            first=2,
+            name=f"segment {str(self._path / r.segment.name)!r}",
+        )
 
     def load(self) -> LoadedLog:
         """The labels, trials (last record per tid wins, tid order) and metadata.
