@@ -21,8 +21,8 @@ Protocol (see benchmarks/README.md, "Trial store"):
    time spent waiting for a core).
 4. Memory, in one more fresh process (``tracemalloc`` slows allocation, so it is never on while
    timing): ``tracemalloc``'s peak during ``load()`` and what the loaded records still hold
-   afterwards (current - before), and the process's peak RSS (``ru_maxrss``, includes the
-   interpreter, numpy and tracemalloc's own bookkeeping).
+   afterwards (current - before); and, from the timing processes, the peak RSS (``ru_maxrss``:
+   the interpreter, numpy and sparktune's imports included).
 5. Single-record appends: ``--singles`` (1,000) appends of one record each into a new log of
    each format: the per-append cost (one fsync each) and the files left.
 
@@ -66,7 +66,7 @@ if {memory!r}:
     loaded = log.load()
     current, peak = tracemalloc.get_traced_memory()
     print(json.dumps({{"n": len(loaded.trials), "held_mb": (current - before) / 2**20,
-        "peak_mb": (peak - before) / 2**20, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+        "peak_mb": (peak - before) / 2**20}}))
 else:
     t0, c0 = time.perf_counter(), time.process_time()
     loaded = log.load()
@@ -75,7 +75,8 @@ else:
     t2 = time.perf_counter()
     log.close()
     print(json.dumps({{"n": len(loaded.trials), "load_s": t1 - t0, "load_cpu_s": c1 - c0,
-        "start_s": t2 - t1, "load1": os.getloadavg()[0]}}))
+        "start_s": t2 - t1, "load1": os.getloadavg()[0],
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
@@ -156,7 +157,7 @@ def bench_format(fmt: str, trials: list[Trial], root: Path, batch: int, reps: in
         "start_s_median": statistics.median(r["start_s"] for r in runs),
         "held_mb": mems[0]["held_mb"],
         "peak_mb": mems[0]["peak_mb"],
-        "rss_mb": mems[0]["rss_mb"],
+        "rss_mb": statistics.median(r["rss_mb"] for r in runs),
         "single_append_ms": single_s * 1000,
         "single_files": files_of(fmt, one),
     }
