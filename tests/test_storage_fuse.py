@@ -139,7 +139,7 @@ def test_a_segment_log_writes_merges_and_resumes_there(volume):
     for i in range(40):  # 40 appends: merges of 16 run on the mount too
         log.append([trial(i)])
     log.set_metadata("mlflow_parent_run_id", "r1")
-    with pytest.raises(StoreInUse, match="in use by another driver"):
+    with pytest.raises(StoreInUse, match="is in use by this very process"):
         open_trial_log(path).start(LABELS)
     log.close()
     assert len([n for n in os.listdir(backing / "run") if n.startswith("seg-")]) < 16

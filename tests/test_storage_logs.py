@@ -412,7 +412,7 @@ def test_same_process_open_twice_is_refused_closed_or_dropped_is_free(shm_path, 
     path = log_path(shm_path, fmt)
     first = open_trial_log(path)
     first.start(LABELS)
-    with pytest.raises(StoreInUse, match=f"pid {os.getpid()}"):
+    with pytest.raises(StoreInUse, match=f"in use by this very process \\(pid {os.getpid()}"):
         open_trial_log(path).start(LABELS)
     first.close()
     second = open_trial_log(path)

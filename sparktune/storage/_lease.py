@@ -285,6 +285,12 @@ class Lease:
 
     def _in_use(self, holder: Holder) -> StoreInUse:
         left = holder.seconds - (time.time() - holder.renewed)
+        if holder.host == socket.gethostname() and holder.pid == os.getpid():
+            return StoreInUse(
+                f"trial log {str(self.store)!r} is in use by this very process (pid {holder.pid}, since "
+                f"{_iso(holder.since)}): a log opened earlier for it is still open. Close that one first "
+                f"(lease file: {str(self.path)!r})"
+            )
         return StoreInUse(
             f"trial log {str(self.store)!r} is in use by another driver ({holder.describe()}, lease "
             f"renewed {time.time() - holder.renewed:.0f} s ago). Wait for that run to finish or stop it, or "
