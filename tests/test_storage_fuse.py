@@ -170,7 +170,8 @@ WRITER = textwrap.dedent(
 
 
 def test_a_killed_writer_resumes_there_with_nothing_lost(volume):
-    """SIGKILL a writer at 5 points of its run on the mount; every append that returned is kept."""
+    """SIGKILL a writer at 5 points of its run on the mount; every append that returned is kept,
+    a second driver is refused while it lives, and each resume proceeds once it is dead."""
     mnt, _ = volume
     path = str(mnt / "killed") + "/"
     code = WRITER.format(root=str(ROOT), path=path)
@@ -181,6 +182,9 @@ def test_a_killed_writer_resumes_there_with_nothing_lost(volume):
         try:
             for _ in range(kill_after):
                 reported.append(int(proc.stdout.readline()))
+            if kill_after == 1:  # a second driver on the mount is refused while the writer lives
+                with pytest.raises(StoreInUse, match=f"in use by another driver .*pid {proc.pid}"):
+                    open_trial_log(path).start(LABELS)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
