@@ -210,8 +210,8 @@ def _records_in(log: TrialLog, files: list[Path], upto: tuple[int, int]) -> list
         tmp.write_bytes(whole)
         return TrialFile(tmp).load().trials
     if index == 0:
-        return None
-    return None if index == 0 else _segments_before(log, files, index)
+        return None  # header.json damaged: only an error is right
+    return _segments_before(log, files, index)
 
 
 def _segments_before(log: TrialLog, files: list[Path], index: int) -> list[Trial]:
