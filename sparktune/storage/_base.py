@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence, runtime_checkable
 
 from sparktune._record import Trial
+from sparktune.exceptions import SparktuneError
 
 
-class TrialFileError(ValueError):
+class TrialFileError(SparktuneError, ValueError):
     """The trial log is not a sparktune trial log, is corrupt, belongs to another search space, or
     cannot be written where it is."""
 
