@@ -191,3 +191,26 @@ def test_a_killed_writer_resumes_there_with_nothing_lost(volume):
         tids = [t.tid for t in open_trial_log(path).load().trials]
         assert set(reported) <= set(tids) and tids == list(range(len(tids)))
     assert len(reported) == 1 + 7 + 16 + 17 + 33
+
+
+def _square(p):
+    return {"loss": (p["x"] - 0.3) ** 2, "status": "ok"}
+
+
+def test_fmin_on_the_mount_resumes_with_nothing_lost(volume):
+    """fmin's trials_save_file on the mount: a directory path gets the segment format."""
+    from sparktune import Trials, fmin, hp, rand
+
+    mnt, _ = volume
+    space = {"x": hp.uniform("x", -1, 1)}
+    path = str(mnt / "fmin-run") + "/"
+    first = Trials()
+    fmin(_square, space, algo=rand.suggest, max_evals=5, trials=first, trials_save_file=path, show_progressbar=False)
+    resumed = Trials()
+    fmin(_square, space, algo=rand.suggest, max_evals=9, trials=resumed, trials_save_file=path, show_progressbar=False)
+    assert len(resumed) == 9
+    assert [d["misc"]["vals"] for d in resumed.trials[:5]] == [d["misc"]["vals"] for d in first.trials]
+    assert [t.tid for t in open_trial_log(path).load().trials] == list(range(9))
+    with pytest.raises(TrialFileError, match="refuses to rename"):
+        journal = str(mnt / "j.jsonl")
+        fmin(_square, space, algo=rand.suggest, max_evals=2, trials_save_file=journal, show_progressbar=False)
