@@ -48,7 +48,8 @@ def test_save_file_written_and_reloaded(tmp_path):
     path = tmp_path / "trials.jsonl"
     fmin(objective, SPACE, algo=rand.suggest, max_evals=5, trials_save_file=str(path), show_progressbar=False)
     lines = path.read_text().splitlines()
-    assert json.loads(lines[0])["format"] == "sparktune-trials" and len(lines) == 6
+    header = json.loads(lines[0].rpartition("\t")[0])  # version 2: each line ends with a tab and its crc32
+    assert header["format"] == "sparktune-trials" and header["version"] == 2 and len(lines) == 6
     trials = Trials()
     fmin(
         objective,
@@ -92,7 +93,7 @@ def test_killed_process_resumes_where_it_stopped(tmp_path):
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    _, saved = TrialFile(path).load()
+    saved = TrialFile(path).load().trials
     n_saved = len(saved)
     assert n_saved >= 11
     trials = Trials()
@@ -115,11 +116,11 @@ def test_torn_last_line_is_dropped_and_cut(tmp_path, caplog):
     fmin(objective, SPACE, algo=rand.suggest, max_evals=3, trials_save_file=str(path), show_progressbar=False)
     with open(path, "ab") as f:
         f.write(b'{"tid": 3, "state": 2, "va')  # a crash in the middle of an append
-    _, trials = TrialFile(path).load()
+    trials = TrialFile(path).load().trials
     assert len(trials) == 3
     t = Trials()
     fmin(objective, SPACE, algo=rand.suggest, max_evals=4, trials=t, trials_save_file=str(path), show_progressbar=False)
-    assert len(t) == 4 and len(TrialFile(path).load()[1]) == 4
+    assert len(t) == 4 and len(TrialFile(path).load().trials) == 4
     assert "cut short" in caplog.text
 
 
@@ -177,7 +178,7 @@ def test_errored_trials_are_saved_too(tmp_path):
         return_argmin=False,
         show_progressbar=False,
     )
-    _, saved = TrialFile(path).load()
+    saved = TrialFile(path).load().trials
     assert [t.error for t in saved] == [("ValueError", "bad point")] * 2
     assert "Traceback" in saved[0].traceback
 
@@ -195,5 +196,5 @@ def test_trials_passed_in_are_written_to_a_new_file(tmp_path):
         trials_save_file=str(path),
         show_progressbar=False,
     )
-    _, saved = TrialFile(path).load()
+    saved = TrialFile(path).load().trials
     assert [t.tid for t in saved] == [0, 1, 2, 3, 4]

@@ -1,195 +1,263 @@
-"""An append-only JSON Lines trial file: the durable store behind ``trials_save_file``.
+"""The JSON Lines journal: one append-only file, the trial log for local and network disks.
 
 Format (UTF-8, one JSON object per line):
 
-- line 1, the header: ``{"format": "sparktune-trials", "version": 1, "labels": [...]}``;
-- then one line per finished trial: ``{"tid": ..., "state": ..., "vals": {...}, "result": {...},
-  "error": [type, message] | null, "traceback": ..., "book_time": ISO, "refresh_time": ISO,
-  "attempts": n}``. A later line for the same tid replaces the earlier one.
+- line 1, the header: ``{"format": "sparktune-trials", "version": 2, "labels": [...]}``;
+- then one line per trial record (``sparktune.storage._codec.trial_to_json``) or metadata entry
+  (``{"meta": [key, value]}``). A later line for the same tid (or key) replaces the earlier one.
 
-Each record is written with one ``write`` of a whole line, flushed and fsynced, so a crash can
-at worst leave the *last* line without its newline; such a torn tail is dropped on load (with a
-warning) and cut off before the next append. Everything before it is intact, so nothing that had
-been reported finished is lost. Any other malformed content is refused with an error naming the
-file and the line. Loading parses JSON only: it never runs code. Values a result holds that JSON
-cannot represent are stored as ``{"__repr__": "..."}`` (and a warning names the key).
+In version 2 (written since the trial-log interface) every line, the header too, ends with a tab
+and the crc32 of its JSON as 8 hex digits, so a changed byte is found, not read as another value.
+Version 1 files (no checksums) load as before, and a run that resumes one goes on writing
+version-1 lines to it.
+
+Each ``append`` is one ``write`` of whole lines, flushed and fsynced, so a crash can at worst
+leave the *last* line without its newline; such a torn tail is dropped on load (with a warning)
+and cut off by ``start``. Everything before it is intact, so nothing that had been reported
+finished is lost. Any other malformed content is refused with an error naming the file and the
+line. Loading parses JSON only: it never runs code.
+
+The journal needs a filesystem that can append and rename; on object-storage mounts (Databricks
+Volumes, DBFS) ``start`` fails with an error that says to use the segment-directory format. The
+lease (see ``_lease``) is the sibling file ``<name>.lease``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
+import errno
 import json
 import logging
-import math
 import os
+import weakref
+import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
-
 from sparktune._record import Trial
+from sparktune.storage._base import LoadedLog, TrialFileError, as_batch, check_labels
+from sparktune.storage._codec import (
+    checked_line,
+    decode_records,
+    dumps,
+    read_checked_line,
+    trial_from_json,
+    trial_to_json,
+)
+from sparktune.storage._lease import Lease
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("sparktune.storage")
+
+# trial_to_json / trial_from_json stay importable from here for callers written before _codec.
+__all__ = ["FORMAT", "VERSION", "TrialFile", "trial_from_json", "trial_to_json"]
 
 FORMAT = "sparktune-trials"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)
+
+# errno values object-storage FUSE mounts answer for append, seek and rename
+UNSUPPORTED = {errno.ESPIPE, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM, errno.EINVAL}
 
 
-class TrialFileError(ValueError):
-    """The file is not a sparktune trial file, is corrupt, or belongs to another search space."""
-
-
-def _jsonable(value: Any, key: str, warned: set[str]) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, np.generic):
-        return _jsonable(value.item(), key, warned)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, f"{key}.{k}", warned) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v, key, warned) for v in value]
-    if isinstance(value, np.ndarray) and value.size <= 10_000:
-        return _jsonable(value.tolist(), key, warned)
-    if isinstance(value, _dt.datetime):
-        return {"__datetime__": value.isoformat()}
-    if key not in warned:
-        warned.add(key)
-        logger.warning("trial file: result key %r holds a %s; stored as its repr", key, type(value).__name__)
-    return {"__repr__": repr(value)}
-
-
-def _from_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            if "__float__" in value:
-                return float(value["__float__"])
-            if "__datetime__" in value:
-                return _dt.datetime.fromisoformat(value["__datetime__"])
-        return {k: _from_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    return value
-
-
-def _time(t: _dt.datetime | None) -> str | None:
-    return None if t is None else t.isoformat()
-
-
-def _parse_time(s: Any) -> _dt.datetime | None:
-    return None if s is None else _dt.datetime.fromisoformat(s)
-
-
-def trial_to_json(trial: Trial, warned: set[str] | None = None) -> dict[str, Any]:
-    warned = set() if warned is None else warned
-    return {
-        "tid": trial.tid,
-        "state": trial.state,
-        "vals": {k: _jsonable(v, k, warned) for k, v in trial.vals.items()},
-        "result": _jsonable(dict(trial.result), "result", warned),
-        "error": list(trial.error) if trial.error else None,
-        "traceback": trial.traceback,
-        "book_time": _time(trial.book_time),
-        "refresh_time": _time(trial.refresh_time),
-        "attempts": trial.attempts,
-    }
-
-
-def trial_from_json(data: dict[str, Any]) -> Trial:
-    return Trial(
-        tid=int(data["tid"]),
-        state=int(data["state"]),
-        vals=dict(data["vals"]),
-        result=_from_json(data["result"]),
-        error=tuple(data["error"]) if data.get("error") else None,  # type: ignore[arg-type]
-        traceback=data.get("traceback"),
-        book_time=_parse_time(data.get("book_time")),
-        refresh_time=_parse_time(data.get("refresh_time")),
-        attempts=int(data.get("attempts", 1)),
+def _unsupported(path: Path, what: str, exc: OSError) -> TrialFileError:
+    return TrialFileError(
+        f"trial file {str(path)!r}: this filesystem refuses to {what} ({exc.strerror or exc}), which the "
+        f"JSON Lines journal needs. Object-storage mounts (Databricks /Volumes, /dbfs) behave so: use the "
+        f"segment-directory format there, by giving a path that ends with '/' (a directory), e.g. "
+        f"{str(path) + '.d/'!r}"
     )
 
 
 class TrialFile:
-    """One trial file on disk.
+    """A trial log in one append-only JSON Lines file (``TrialLog``).
 
     Args:
-        path: where the file lives; it is created on the first ``open_for_append``.
+        path: where the file lives; ``start`` creates it.
+        lease_seconds: how long a silent holder keeps the lease (default
+            ``SPARKTUNE_LEASE_SECONDS`` or 60).
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike[str], *, lease_seconds: float | None = None) -> None:
+        self._path = Path(path)
         self._warned: set[str] = set()
+        self._lease = Lease(self._path.with_name(self._path.name + ".lease"), self._path, seconds=lease_seconds)
+        self._version = VERSION
+        self._started = False
+        # A log dropped without close() releases its lease when collected.
+        self._finalizer = weakref.finalize(self, self._lease.release)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"TrialFile({str(self._path)!r})"
 
     def exists(self) -> bool:
-        return self.path.exists() and self.path.stat().st_size > 0
+        return self._path.is_file() and self._path.stat().st_size > 0
 
-    def load(self) -> tuple[tuple[str, ...], list[Trial]]:
-        """The labels and the trials recorded in the file (last record per tid wins).
-
-        Raises:
-            TrialFileError: the file is not a sparktune trial file or is corrupt.
-        """
+    def _read(self) -> bytes:
         try:
-            raw = self.path.read_bytes()
+            return self._path.read_bytes()
         except OSError as exc:
-            raise TrialFileError(f"cannot read trial file {str(self.path)!r}: {exc}") from None
-        lines = raw.split(b"\n")
-        torn = lines[-1] != b""
-        if torn:
-            logger.warning(
-                "trial file %s: the last record was cut short (a crash during a write); it is ignored",
-                self.path,
-            )
-        body = lines[:-1]
-        if not body:
-            raise TrialFileError(f"{str(self.path)!r} is not a sparktune trial file (no header line)")
+            raise TrialFileError(f"cannot read trial file {str(self._path)!r}: {exc}") from None
+
+    def _header(self, line: bytes) -> dict[str, Any]:
+        header: Any
         try:
-            header = json.loads(body[0].decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            header = read_checked_line(line) if b"\t" in line else json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
             header = None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise TrialFileError(
-                f"{str(self.path)!r} is not a sparktune trial file (its first line is not a "
+                f"{str(self._path)!r} is not a sparktune trial file (its first line is not a "
                 f"'{FORMAT}' header); refusing to use or overwrite it"
             )
-        if header.get("version") != VERSION:
+        version = header.get("version")
+        if version not in READS or (version == 2) != (b"\t" in line):
             raise TrialFileError(
-                f"trial file {str(self.path)!r} has format version {header.get('version')!r}; "
-                f"this sparktune reads version {VERSION}"
+                f"trial file {str(self._path)!r} has format version {version!r}; this sparktune reads versions "
+                f"{list(READS)}"
             )
+        labels = header.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise TrialFileError(f"trial file {str(self._path)!r} has a header whose labels are not strings")
+        return header
+
+    def load(self) -> LoadedLog:
+        """The labels, trials and metadata in the file (last record per tid wins).
+
+        Raises:
+            TrialFileError: the file is not a sparktune trial file or is corrupt (the message
+                names the file and the line).
+        """
+        raw = self._read()
+        lines = raw.split(b"\n")
+        if lines[-1] != b"":
+            logger.warning(
+                "trial file %s: the last record was cut short (a crash during a write); it is ignored", self._path
+            )
+        body = lines[:-1]
+        if not body:
+            raise TrialFileError(f"{str(self._path)!r} is not a sparktune trial file (no header line)")
+        header = self._header(body[0])
+        lines = body[1:]
+        if header["version"] == 2:
+            for lineno, line in enumerate(lines, start=2):
+                if line[-9:-8] != b"\t" or format(zlib.crc32(line[:-9]), "08x").encode("ascii") != line[-8:]:
+                    raise TrialFileError(
+                        f"trial file {str(self._path)!r} is corrupt at line {lineno}: its checksum does not match "
+                        f"its content"
+                    )
+            texts = [line[:-9] for line in lines]
+        else:
+            texts = lines
         records: dict[int, Trial] = {}
-        for lineno, line in enumerate(body[1:], start=2):
-            try:
-                trial = trial_from_json(json.loads(line.decode("utf-8")))
-            except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise TrialFileError(
-                    f"trial file {str(self.path)!r} is corrupt at line {lineno}: {type(exc).__name__}: {exc}"
-                ) from None
-            records[trial.tid] = trial
-        return tuple(header.get("labels", ())), [records[t] for t in sorted(records)]
+        metadata: dict[str, str] = {}
+        decode_records(
+            texts,
+            tagged=b'"__' in raw,
+            records=records,
+            metadata=metadata,
+            first=2,
+            name=f"trial file {str(self._path)!r}",
+        )
+        return LoadedLog(tuple(header["labels"]), [records[t] for t in sorted(records)], metadata)
 
     def start(self, labels: Sequence[str]) -> None:
-        """Create the file with its header if it does not exist; cut a torn last line off."""
+        """Take the lease, then create the file for ``labels`` or check an existing one's labels
+        and cut a torn last line off.
+
+        Raises:
+            StoreInUse: another live driver holds the lease.
+            TrialFileError: the file is not a trial file, is for other labels, or this filesystem
+                cannot append or rename (an object-storage mount).
+        """
+        if self._started:
+            return
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._lease.acquire()
+        try:
+            self._prepare(labels)
+        except BaseException:
+            self._lease.release()
+            raise
+        self._started = True
+
+    def _prepare(self, labels: Sequence[str]) -> None:
         if not self.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            header = json.dumps({"format": FORMAT, "version": VERSION, "labels": list(labels)})
+            first_line = checked_line({"format": FORMAT, "version": VERSION, "labels": list(labels)})
+            tmp = self._path.with_name(self._path.name + ".tmp")
             with open(tmp, "wb") as f:
-                f.write(header.encode("utf-8") + b"\n")
+                f.write(first_line)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            try:
+                os.replace(tmp, self._path)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                if exc.errno in UNSUPPORTED:
+                    raise _unsupported(self._path, "rename files", exc) from None
+                raise
+            self._version = VERSION
             return
-        raw = self.path.read_bytes()
-        if not raw.endswith(b"\n"):
-            with open(self.path, "r+b") as f:
-                f.truncate(raw.rfind(b"\n") + 1)
+        raw = self._read()
+        first = raw.split(b"\n", 1)[0]
+        header = self._header(first)
+        check_labels(self._path, header.get("labels", []), labels)
+        self._version = int(header["version"])
+        try:
+            if not raw.endswith(b"\n"):
+                with open(self._path, "r+b") as f:
+                    f.truncate(raw.rfind(b"\n") + 1)
+            with open(self._path, "ab"):
+                pass  # fail now, not after the first trial ran, where append is refused
+        except OSError as exc:
+            if exc.errno in UNSUPPORTED:
+                raise _unsupported(self._path, "open files for append", exc) from None
+            raise
 
-    def append(self, trial: Trial) -> None:
-        """Append one record durably (one write of one whole line, then fsync)."""
-        line = json.dumps(trial_to_json(trial, self._warned), allow_nan=False).encode("utf-8") + b"\n"
-        with open(self.path, "ab") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+    def _line(self, obj: dict[str, Any]) -> bytes:
+        return checked_line(obj) if self._version == 2 else dumps(obj) + b"\n"
+
+    def _write(self, data: bytes) -> None:
+        self._lease.check()
+        try:
+            with open(self._path, "ab") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            if exc.errno in UNSUPPORTED:
+                raise _unsupported(self._path, "open files for append", exc) from None
+            raise TrialFileError(f"cannot write trial file {str(self._path)!r}: {exc}") from None
+
+    def append(self, trials: Sequence[Trial] | Trial) -> None:
+        """Append records durably: one write of whole lines, then fsync.
+
+        Args:
+            trials: the records (one ``Trial`` alone is accepted too).
+
+        Raises:
+            LeaseLost: another driver took the lease; nothing was written.
+        """
+        batch = as_batch(trials)
+        if not batch:
+            return
+        self._write(b"".join(self._line(trial_to_json(t, self._warned)) for t in batch))
+
+    def set_metadata(self, key: str, value: str) -> None:
+        """Record ``key = value`` durably (a ``{"meta": [key, value]}`` line)."""
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"metadata keys and values are strings, got {key!r}: {value!r}")
+        self._write(self._line({"meta": [key, value]}))
+
+    def close(self) -> None:
+        """Release the lease (every append was already durable). Idempotent."""
+        self._started = False
+        self._lease.release()
+
+    def __enter__(self) -> TrialFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -43,12 +43,12 @@ def test_trials_file_resumes_a_spark_run_and_keeps_errors(local_spark: SparkEnv,
         return trials
 
     first = run(12, 0)
-    _, saved = TrialFile(path).load()
+    saved = TrialFile(path).load().trials
     assert len(saved) == len(first.all_trials) == 12
     second = run(20, 1)
     assert len(second.all_trials) == 20
     assert [d["misc"]["vals"] for d in second.all_trials[:12]] == [d["misc"]["vals"] for d in first.all_trials]
-    assert len(TrialFile(path).load()[1]) == 20
+    assert len(TrialFile(path).load().trials) == 20
 
 
 def test_spark_trials_pickle_and_continue(local_spark: SparkEnv) -> None:
