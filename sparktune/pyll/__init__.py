@@ -1,7 +1,11 @@
-"""hyperopt's ``pyll`` compatibility: ``scope.int``, ``scope.float`` and user-defined functions.
+"""hyperopt's ``pyll`` compatibility: ``scope``, graph navigation and ``stochastic.sample``.
 
 ``scope.NAME(*args)`` returns a node that applies the function to the evaluated arguments when a
 trial's params are built. ``@scope.define`` registers a function of one's own, as in hyperopt.
+
+``dfs``, ``clone``, ``rec_eval`` and ``as_apply`` work on sparktune spaces as hyperopt's do on
+its graphs (see ``sparktune.pyll._graph``); ``stochastic.sample(space, rng=...)`` draws one
+configuration from the prior.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sparktune._expr import Apply, Expr, Param, evaluate
+from sparktune._expr import Apply, DistributionNode, Expr, HyperoptParamNode, Literal, Param
 
 
 def _switch(index: Any, *options: Any) -> Any:
@@ -70,14 +74,22 @@ class _Scope:
 scope = _Scope()
 
 
-def as_apply(obj: Any) -> Any:
-    """Identity on spaces: sparktune needs no wrapping of literal containers."""
-    return obj
+from sparktune.pyll import stochastic  # noqa: E402 - hyperopt's pyll exposes it as pyll.stochastic
+from sparktune.pyll._graph import as_apply, clone, clone_merge, dfs, rec_eval, toposort  # noqa: E402
 
-
-def rec_eval(expr: Any, memo: dict[str, Any] | None = None) -> Any:
-    """Evaluate a space whose labels have values in ``memo`` (label -> value)."""
-    return evaluate(expr, memo or {})
-
-
-__all__ = ["Apply", "Expr", "Param", "as_apply", "rec_eval", "scope"]
+__all__ = [
+    "Apply",
+    "DistributionNode",
+    "Expr",
+    "HyperoptParamNode",
+    "Literal",
+    "Param",
+    "as_apply",
+    "clone",
+    "clone_merge",
+    "dfs",
+    "rec_eval",
+    "scope",
+    "stochastic",
+    "toposort",
+]
