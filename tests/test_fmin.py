@@ -122,8 +122,10 @@ def test_every_trial_raised_gives_all_trials_failed():
     def bad(x):
         raise ValueError("always")
 
-    with pytest.raises(AllTrialsFailed, match="no trial finished with status 'ok'"):
+    with pytest.raises(AllTrialsFailed, match="No trial finished with status 'ok'") as info:
         run(bad, hp.uniform("x", 0, 1), max_evals=3, catch_eval_exceptions=True)
+    # hyperopt's sentence, which programs and tests match on
+    assert str(info.value).startswith("There are no evaluation tasks, cannot return argmin of task losses.")
 
 
 @pytest.mark.parametrize(
@@ -381,8 +383,8 @@ def test_warns_when_parallelism_exceeds_trials_left(caplog):
     from sparktune.backends.local import InProcessBackend
 
     class Wide(Trials):
-        def _make_backend(self, fn, call=None):
-            backend = InProcessBackend(fn, call)
+        def _make_backend(self, fn, call=None, trial_context=None):
+            backend = InProcessBackend(fn, call, trial_context)
             backend.parallelism = 4  # type: ignore[misc]
             return backend
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 from sparktune._worker import run_trial
 from sparktune.backends._base import CANCELLED, Outcome, Task
@@ -20,9 +21,15 @@ class InProcessBackend:
     # ``wait`` never blocks: an empty answer means nothing is queued (the driver stops draining).
     returns_immediately = True
 
-    def __init__(self, fn: Callable[..., Any], call: Callable[[Callable[..., Any], Task], Any] | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        call: Callable[[Callable[..., Any], Task], Any] | None = None,
+        trial_context: Callable[[int], ContextManager[Any]] | None = None,
+    ) -> None:
         self._fn = fn
         self._call = call
+        self._context = trial_context or (lambda tid: contextlib.nullcontext())
         self._queue: deque[Task] = deque()
         self._cancelled: list[Outcome] = []
 
@@ -37,7 +44,8 @@ class InProcessBackend:
             return []
         task = self._queue.popleft()
         try:
-            return [run_trial(self._fn, task, call=self._call, keep_exception=True)]
+            with self._context(task.tid):
+                return [run_trial(self._fn, task, call=self._call, keep_exception=True)]
         except KeyboardInterrupt:
             # Ctrl-C inside the objective: the trial was cut short; report it as cancelled.
             self._cancelled.append(Outcome(tid=task.tid, state=CANCELLED, error=("KeyboardInterrupt", "interrupted")))

@@ -13,11 +13,12 @@ recorded as CANCELLED.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 from sparktune import _spark_compat as compat
 from sparktune._worker import run_trial
@@ -38,7 +39,10 @@ class DriverThreadBackend:
         fn: the objective.
         call: how to call it (``run_trial``'s ``call``), or None.
         parallelism: the most trials running at once (= threads).
+        trial_context: entered around each objective call in its thread (run listeners), or None.
     """
+
+    returns_immediately = False
 
     def __init__(
         self,
@@ -47,8 +51,10 @@ class DriverThreadBackend:
         call: Callable[[Callable[..., Any], Task], Any] | None = None,
         *,
         parallelism: int,
+        trial_context: Callable[[int], ContextManager[Any]] | None = None,
     ) -> None:
         self.parallelism = parallelism
+        self._context = trial_context or (lambda tid: contextlib.nullcontext())
         self._spark = session
         self._fn = fn
         self._call = call
@@ -155,7 +161,8 @@ class DriverThreadBackend:
             compat.activate_session(self._spark)  # the objective may have changed it
             compat.add_tag(self._spark, tag)
             try:
-                outcome = run_trial(self._fn, task, call=self._call, keep_exception=True)
+                with self._context(task.tid):
+                    outcome = run_trial(self._fn, task, call=self._call, keep_exception=True)
             finally:
                 compat.remove_tag(self._spark, tag)
             with self._lock:
