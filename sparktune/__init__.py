@@ -14,6 +14,7 @@ from sparktune import anneal, early_stop, exceptions, hp, mix, pyll, rand, tpe
 # Import the module sparktune.fmin first, then bind the function to the name (as hyperopt does), so
 # that `from sparktune.fmin import ...` later cannot replace the function with the module.
 from sparktune.fmin import fmin, fmin_pass_expr_memo_ctrl, generate_trials_to_calculate, partial  # isort: skip
+from sparktune._domain import Domain, trials_from_docs
 from sparktune._driver import Ctrl
 from sparktune._space import space_eval
 from sparktune._trials import Trial, Trials
@@ -30,8 +31,6 @@ from sparktune.base import (
     STATUS_RUNNING,
     STATUS_STRINGS,
     STATUS_SUSPENDED,
-    Domain,
-    trials_from_docs,
 )
 from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
 
