@@ -39,8 +39,10 @@ def _check_label(label: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python scalar it holds (``np.int64(20)`` -> ``20``); else ``value``."""
-    return value.item() if isinstance(value, np.generic) else value
+    """A numpy scalar (or 0-d array) as the Python scalar it holds (``np.int64(20)`` -> ``20``)."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
 
 
 def _check_options(label: str, options: Any, what: str = "choice options") -> tuple[Any, ...]:
@@ -65,7 +67,7 @@ def _check_options(label: str, options: Any, what: str = "choice options") -> tu
     return tuple(_plain(o) for o in options)
 
 
-def choice(label: str, options: Sequence[Any]) -> Param:
+def choice(label: str, options: Collection[Any]) -> Param:
     """One of ``options`` (constants or sub-spaces), each equally likely; the value is the index.
 
     ``options`` may be any sequence: a list, tuple, ``range`` or numpy array. Numpy scalars among
@@ -114,7 +116,7 @@ def _hyperopt_probabilities(label: str, probs: Sequence[Any]) -> tuple[float, ..
     return (*ps[:-1], rest)
 
 
-def pchoice(label: str, p_options: Sequence[tuple[float, Any]]) -> Param:
+def pchoice(label: str, p_options: Collection[Any]) -> Param:
     """One of the options, option ``i`` with probability ``p_i``; the pairs are ``(p, option)``.
 
     As in hyperopt, the last option's probability is ``1 - sum(p_0 .. p_{n-2})`` whatever its

@@ -208,6 +208,8 @@ def test_pchoice_accepts_numpy_pairs_and_returns_plain_scalars():
     xs = draws(hp.pchoice("p", np.array([[0.25, 1.0], [0.75, 2.0]])), n=2000)
     assert {type(x) for x in xs} == {float}
     assert abs(xs.count(2.0) / len(xs) - 0.75) < 0.03
+    expr = hp.pchoice("q", [(np.array(0.25), np.int64(1)), (np.float32(0.75), "b")])
+    assert expr.dist.probs == (0.25, 0.75) and expr.options == (1, "b") and type(expr.options[0]) is int
 
 
 # -- pchoice probabilities that do not sum to 1: hyperopt's rule --------------------------------
