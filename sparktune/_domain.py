@@ -1,9 +1,13 @@
-"""hyperopt's ``Domain`` and ``trials_from_docs`` (``hyperopt.base`` names; also ``sparktune.base.Domain``)."""
+"""``hyperopt.base`` names above the trial store: ``Domain``, ``trials_from_docs``, ``spec_from_misc``.
+
+``sparktune.base`` resolves these (and ``Trials``, ``Ctrl``) from here on first use.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from sparktune._driver import Ctrl
 from sparktune._expr import DistributionNode
 from sparktune._space import compile_space, space_eval
 from sparktune._trials import Trials
@@ -120,4 +124,21 @@ def trials_from_docs(docs: Sequence[Mapping[str, Any]], validate: bool = True, *
     return trials
 
 
-__all__ = ["Domain", "trials_from_docs"]
+def spec_from_misc(misc: Mapping[str, Any]) -> dict[str, Any]:
+    """label -> value from a trial document's ``misc`` (labels without a value are left out).
+
+    Raises:
+        ValueError: a label has more than one value in ``misc["vals"]``.
+    """
+    spec: dict[str, Any] = {}
+    for label, values in misc["vals"].items():
+        if len(values) > 1:
+            raise ValueError(
+                f"spec_from_misc: label {label!r} has {len(values)} values, expected at most one: {values!r}"
+            )
+        if len(values) == 1:
+            spec[label] = values[0]
+    return spec
+
+
+__all__ = ["Ctrl", "Domain", "Trials", "spec_from_misc", "trials_from_docs"]

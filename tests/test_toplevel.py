@@ -126,3 +126,16 @@ def test_partial_keeps_the_pass_expr_memo_ctrl_mark_and_works_as_algo():
         show_progressbar=False,
     )
     assert 0 <= best["x"] <= 1
+
+
+def test_hyperopt_base_names_resolve_to_the_same_objects():
+    import sparktune.base as base
+
+    assert base.Trials is Trials and base.Ctrl is Ctrl and base.Domain is Domain
+    assert base.trials_from_docs is trials_from_docs
+    assert base.DuplicateLabel is sparktune.DuplicateLabel and base.InvalidLoss is sparktune.InvalidLoss
+    assert base.spec_from_misc({"tid": 0, "vals": {"a": [3], "b": []}}) == {"a": 3}
+    with pytest.raises(ValueError, match=r"'a' has 2 values"):
+        base.spec_from_misc({"vals": {"a": [1, 2]}})
+    with pytest.raises(AttributeError, match="no attribute 'FMinIter'"):
+        base.FMinIter  # noqa: B018
