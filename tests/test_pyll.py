@@ -133,3 +133,17 @@ def test_stochastic_sample_draws_plain_values_repeatably():
     assert a == b
     assert type(a["layers"]) is int and 1 <= a["layers"] <= 4 and 1e-4 <= a["lr"] <= 1.0
     assert a["opt"]["name"] in ("sgd", "adam")
+
+
+def test_scope_define_if_new_and_define_info():
+    @scope.define_info(o_len=2)
+    def halves(x):
+        return x / 2, x / 2
+
+    def halves_again(x):
+        return 0
+
+    halves_again.__name__ = "halves"
+    assert scope.define_if_new(halves_again) is halves_again
+    assert pyll.rec_eval(scope.halves(3.0)) == (1.5, 1.5)  # the first definition stays
+    scope.undefine("halves")

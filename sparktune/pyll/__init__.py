@@ -55,6 +55,16 @@ class _Scope:
 
     define_pure = define
 
+    def define_if_new(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``define``, unless a function of that name is registered already (then ``fn`` is not)."""
+        if fn.__name__ not in self._fns:
+            self._fns[fn.__name__] = fn
+        return fn
+
+    def define_info(self, o_len: int | None = None, pure: bool = False) -> Callable[..., Any]:
+        """hyperopt's ``@scope.define_info(o_len=...)``: ``define`` (``o_len`` and ``pure`` do not matter here)."""
+        return self.define
+
     def undefine(self, fn: Callable[..., Any] | str) -> None:
         self._fns.pop(fn if isinstance(fn, str) else fn.__name__, None)
 
