@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparktune import anneal, early_stop, exceptions, hp, pyll, rand, tpe
+from sparktune import anneal, early_stop, exceptions, hp, mix, pyll, rand, tpe
 
 # Import the module sparktune.fmin first, then bind the function to the name (as hyperopt does), so
 # that `from sparktune.fmin import ...` later cannot replace the function with the module.
-from sparktune.fmin import fmin, generate_trials_to_calculate  # isort: skip
+from sparktune.fmin import fmin, fmin_pass_expr_memo_ctrl, generate_trials_to_calculate, partial  # isort: skip
+from sparktune._domain import Domain, trials_from_docs
+from sparktune._driver import Ctrl
 from sparktune._space import space_eval
 from sparktune._trials import Trial, Trials
 from sparktune.base import (
@@ -22,6 +24,7 @@ from sparktune.base import (
     JOB_STATE_ERROR,
     JOB_STATE_NEW,
     JOB_STATE_RUNNING,
+    JOB_STATES,
     STATUS_FAIL,
     STATUS_NEW,
     STATUS_OK,
@@ -45,6 +48,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AllTrialsFailed",
+    "Ctrl",
+    "Domain",
     "DuplicateLabel",
     "InvalidLoss",
     "JOB_STATE_CANCEL",
@@ -52,6 +57,7 @@ __all__ = [
     "JOB_STATE_ERROR",
     "JOB_STATE_NEW",
     "JOB_STATE_RUNNING",
+    "JOB_STATES",
     "STATUS_FAIL",
     "STATUS_NEW",
     "STATUS_OK",
@@ -65,11 +71,15 @@ __all__ = [
     "early_stop",
     "exceptions",
     "fmin",
+    "fmin_pass_expr_memo_ctrl",
     "generate_trials_to_calculate",
     "hp",
+    "mix",
+    "partial",
     "pyll",
     "rand",
     "space_eval",
     "tpe",
+    "trials_from_docs",
     "__version__",
 ]

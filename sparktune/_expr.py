@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from typing import Any, Callable, Mapping
 
-from sparktune._distributions import Categorical, Distribution
+from sparktune._distributions import Categorical, Distribution, RandInt, Uniform
 
 
 class Expr:
@@ -89,6 +89,38 @@ class Param(Expr):
     def __repr__(self) -> str:
         return f"Param({self.label!r}, {self.dist!r})"
 
+    # -- hyperopt's pyll graph, read-only (see sparktune.pyll.dfs) ----------------------------
+    # hyperopt builds hp.uniform("x", 0, 1) as float(hyperopt_param(Literal("x"), uniform(0, 1)))
+    # and hp.choice("c", options) as switch(hyperopt_param(Literal("c"), randint(n)), *options).
+    # A Param shows itself as the "hyperopt_param" node (a choice: as the "switch" node, whose
+    # first input is the "hyperopt_param"), so code that navigates those graphs finds the nodes.
+
+    @property
+    def name(self) -> str:
+        """``"switch"`` for a choice, else ``"hyperopt_param"`` (hyperopt's node names)."""
+        return "switch" if self.options is not None else "hyperopt_param"
+
+    @property
+    def pos_args(self) -> list[Any]:
+        """A choice: ``[hyperopt_param node, *options]``; else ``[Literal(label), distribution node]``."""
+        if self.options is not None:
+            return [HyperoptParamNode(self), *(as_node(o) for o in self.options)]
+        return HyperoptParamNode(self).pos_args
+
+    @property
+    def named_args(self) -> list[list[Any]]:
+        return []
+
+    @property
+    def arg(self) -> dict[str, Any]:
+        """``{"label": Literal(label), "obj": distribution node}`` (a choice: its options by position)."""
+        if self.options is not None:
+            return {"pos": HyperoptParamNode(self), "args": [as_node(o) for o in self.options]}
+        return HyperoptParamNode(self).arg
+
+    def inputs(self) -> list[Any]:
+        return self.pos_args
+
 
 class Apply(Expr):
     """A function applied to (possibly symbolic) arguments: ``scope.int(x)``, ``1 + x``, ..."""
@@ -109,6 +141,129 @@ class Apply(Expr):
 
     def __repr__(self) -> str:
         return f"Apply({self.name!r}, {self.args!r})"
+
+    @property
+    def pos_args(self) -> list[Any]:
+        """The positional arguments (constants shown as ``Literal`` nodes), as in hyperopt."""
+        return [as_node(a) for a in self.args]
+
+    @property
+    def named_args(self) -> list[list[Any]]:
+        """``[[name, argument], ...]`` sorted by name, as in hyperopt."""
+        return [[k, as_node(v)] for k, v in sorted(self.kwargs.items())]
+
+    def inputs(self) -> list[Any]:
+        return self.pos_args + [v for _, v in self.named_args]
+
+
+class Literal:
+    """A constant in hyperopt's graph view (``node.obj`` is the constant, ``node.name`` ``"literal"``)."""
+
+    __slots__ = ("obj",)
+    name = "literal"
+
+    def __init__(self, obj: Any = None) -> None:
+        self.obj = obj
+
+    pos_args: list[Any] = []
+    named_args: list[list[Any]] = []
+    arg: dict[str, Any] = {}
+
+    def inputs(self) -> list[Any]:
+        return []
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Literal) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return hash((Literal, id(self.obj)))
+
+    def __repr__(self) -> str:
+        return f"Literal{{{self.obj!r}}}"
+
+
+class _ParamView:
+    """A node of hyperopt's graph that stands for part of a ``Param`` (equal when the Param is)."""
+
+    __slots__ = ("param",)
+
+    def __init__(self, param: Param) -> None:
+        self.param = param
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is type(self) and other.param is self.param
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self.param)))
+
+    @property
+    def named_args(self) -> list[list[Any]]:
+        return []
+
+    def inputs(self) -> list[Any]:
+        return self.pos_args  # type: ignore[attr-defined, no-any-return]
+
+
+class HyperoptParamNode(_ParamView):
+    """hyperopt's ``hyperopt_param(Literal(label), distribution)`` node of a ``Param``."""
+
+    name = "hyperopt_param"
+
+    @property
+    def label(self) -> str:
+        return self.param.label
+
+    @property
+    def pos_args(self) -> list[Any]:
+        return [Literal(self.param.label), DistributionNode(self.param)]
+
+    @property
+    def arg(self) -> dict[str, Any]:
+        return {"label": Literal(self.param.label), "obj": DistributionNode(self.param)}
+
+    def __repr__(self) -> str:
+        return f"hyperopt_param({self.param.label!r})"
+
+
+class DistributionNode(_ParamView):
+    """hyperopt's distribution node of a ``Param`` (``randint``, ``uniform``, ``qloguniform``, ...).
+
+    ``name`` is hyperopt's name: ``randint`` for ``choice`` and ``randint``, ``categorical`` for a
+    ``pchoice`` with unequal probabilities, ``[q][log]uniform``, ``[q][log]normal``.
+    """
+
+    @property
+    def name(self) -> str:
+        d = self.param.dist
+        if isinstance(d, Categorical):
+            return "randint" if len(set(d.probs)) == 1 else "categorical"
+        if isinstance(d, RandInt):
+            return "randint"
+        kind = "uniform" if isinstance(d, Uniform) else "normal"
+        return f"{'q' if d.q is not None else ''}{'log' if d.log else ''}{kind}"
+
+    @property
+    def pos_args(self) -> list[Any]:
+        """The distribution's arguments as ``Literal`` nodes, in hyperopt's order."""
+        d = self.param.dist
+        if isinstance(d, Categorical):
+            return [Literal(len(d.probs))] if len(set(d.probs)) == 1 else [Literal(list(d.probs))]
+        if isinstance(d, RandInt):
+            return [Literal(d.high)] if d.low == 0 else [Literal(d.low), Literal(d.high)]
+        args: tuple[float, ...] = (d.low, d.high) if isinstance(d, Uniform) else (d.mu, d.sigma)
+        return [Literal(v) for v in (*args, *(() if d.q is None else (d.q,)))]
+
+    @property
+    def arg(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.param.label!r})"
+
+
+def as_node(obj: Any) -> Any:
+    """``obj`` as a node of the graph view: nodes as they are, anything else as a ``Literal``."""
+    return obj if isinstance(obj, (Expr, Literal, _ParamView)) else Literal(obj)
 
 
 def evaluate(node: Any, values: Mapping[str, Any]) -> Any:

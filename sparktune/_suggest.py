@@ -4,7 +4,7 @@ A suggester only proposes. It gets the compiled ``SearchSpace``, the ``History``
 arrays, how many configurations to return and a ``numpy.random.Generator``; it returns ``n`` rows
 of values (option index for choices, NaN for inactive labels) that lie in the space.
 
-The public ``rand.suggest``, ``tpe.suggest`` and ``anneal.suggest`` are hyperopt-shaped
+The public ``rand.suggest``, ``tpe.suggest``, ``anneal.suggest`` and ``mix.suggest`` are hyperopt-shaped
 functions (usable as ``algo=`` and with ``functools.partial``) that carry their batch
 ``propose`` function; ``resolve_algo`` unwraps them for the fmin loop.
 """
@@ -135,7 +135,7 @@ def resolve_algo(algo: Any) -> tuple[Propose, dict[str, Any]]:
     propose = getattr(fn, "propose", None)
     if propose is None:
         raise TypeError(
-            "`algo` must be sparktune's tpe.suggest, rand.suggest or anneal.suggest, or a "
+            "`algo` must be sparktune's tpe.suggest, rand.suggest, anneal.suggest or mix.suggest, or a "
             f"functools.partial of one of them, got {algo!r}"
         )
     defaults = getattr(fn, "defaults", {})
@@ -144,7 +144,11 @@ def resolve_algo(algo: Any) -> tuple[Propose, dict[str, Any]]:
         raise TypeError(
             f"algo: unknown option(s) {sorted(unknown)}; {getattr(fn, '__module__', '')} accepts {sorted(defaults)}"
         )
-    return propose, {**defaults, **options}
+    merged = {**defaults, **options}
+    check = getattr(fn, "check_options", None)
+    if check is not None:  # e.g. mix.suggest's p_suggest: refused before any trial runs
+        check(merged)
+    return propose, merged
 
 
 def is_finite_discrete(space: SearchSpace) -> bool:

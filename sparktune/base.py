@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss, InvalidResultStatus, InvalidTrial
+
 STATUS_NEW = "new"
 STATUS_RUNNING = "running"
 STATUS_SUSPENDED = "suspended"
@@ -40,13 +42,27 @@ TRIAL_KEYS = [
 TRIAL_MISC_KEYS = ["tid", "cmd", "idxs", "vals"]
 
 
-class Domain:
-    """hyperopt's ``Domain(fn, expr)``: an objective and its space, for calling an algorithm's
-    ``suggest(new_ids, domain, trials, seed)`` directly."""
-
-    def __init__(self, fn: Any, expr: Any, **_: Any) -> None:
-        self.fn = fn
-        self.expr = expr
+#: Names of ``hyperopt.base`` that live above this module (in ``sparktune._domain``).
+_UPPER = ("Ctrl", "Domain", "Trials", "spec_from_misc", "trials_from_docs")
 
 
-__all__ = [name for name in dir() if name.isupper()] + ["Domain"]
+def __getattr__(name: str) -> Any:
+    # hyperopt's `from hyperopt.base import Domain, Trials, ...`. They live above the trial store;
+    # this module stays the bottom layer (constants), so they are resolved on first use instead of
+    # imported here.
+    if name in _UPPER:
+        from sparktune import _domain
+
+        return getattr(_domain, name)
+    raise AttributeError(f"module 'sparktune.base' has no attribute {name!r}")
+
+
+__all__ = [  # noqa: F822 - the _UPPER names are resolved by __getattr__
+    *(name for name in dir() if name.isupper()),
+    "AllTrialsFailed",
+    "DuplicateLabel",
+    "InvalidLoss",
+    "InvalidResultStatus",
+    "InvalidTrial",
+    *_UPPER,
+]

@@ -6,7 +6,8 @@ names the label, the rule and the value. Keyword arguments work everywhere.
 Values (what ``misc["vals"]`` holds and what the objective receives):
 
 - ``choice(label, options)``: the objective gets ``options[i]``; the value is the index ``i``.
-- ``pchoice(label, [(p, option), ...])``: as choice, option ``i`` drawn with probability ``p_i``.
+- ``pchoice(label, [(p, option), ...])``: as choice, option ``i`` drawn with probability ``p_i``
+  (the last option gets ``1 - sum`` of the others, as in hyperopt).
 - ``randint(label, upper)``: integers in ``[0, upper)``; ``randint(label, low, high)``: ``[low, high)``.
 - ``uniform(label, low, high)``: floats in ``[low, high]``.
 - ``quniform(label, low, high, q)``: ``round(uniform(low, high) / q) * q``.
@@ -19,7 +20,13 @@ Values (what ``misc["vals"]`` holds and what the objective receives):
 
 from __future__ import annotations
 
+import math
+import warnings
+from collections.abc import Collection, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Sequence
+
+import numpy as np
 
 from sparktune._distributions import Categorical, Normal, RandInt, Uniform
 from sparktune._expr import Param
@@ -31,32 +38,107 @@ def _check_label(label: Any) -> str:
     return label
 
 
-def _check_options(label: str, options: Any) -> tuple[Any, ...]:
-    if isinstance(options, (str, bytes, dict)) or not isinstance(options, Sequence):
-        raise TypeError(f"choice options must be a list or tuple, got {type(options).__name__} for label {label!r}")
+def _plain(value: Any) -> Any:
+    """A numpy scalar (or 0-d array) as the Python scalar it holds (``np.int64(20)`` -> ``20``)."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    return value
+
+
+def _check_options(label: str, options: Any, what: str = "choice options") -> tuple[Any, ...]:
+    """``options`` as a tuple, numpy scalars made plain Python scalars.
+
+    Any sized, ordered collection is accepted as hyperopt accepts it: lists, tuples, ``range``,
+    numpy arrays (iterated along the first axis), pandas Series. Strings, mappings and sets are
+    refused: hyperopt would take a string's characters, a dict's keys or a set in hash order,
+    which is never what a space means.
+    """
+    if (
+        isinstance(options, (str, bytes, Mapping, AbstractSet))
+        or not isinstance(options, Collection)
+        or (isinstance(options, np.ndarray) and options.ndim == 0)
+    ):
+        raise TypeError(
+            f"{what} must be a sequence (list, tuple, range, numpy array), got {type(options).__name__} "
+            f"for label {label!r}"
+        )
     if len(options) == 0:
-        raise ValueError(f"a choice needs at least one option, got an empty list for label {label!r}")
-    return tuple(options)
+        raise ValueError(f"a choice needs at least one option, got an empty {what[:-1]} list for label {label!r}")
+    return tuple(_plain(o) for o in options)
 
 
-def choice(label: str, options: Sequence[Any]) -> Param:
-    """One of ``options`` (constants or sub-spaces), each equally likely; the value is the index."""
+def choice(label: str, options: Collection[Any]) -> Param:
+    """One of ``options`` (constants or sub-spaces), each equally likely; the value is the index.
+
+    ``options`` may be any sequence: a list, tuple, ``range`` or numpy array. Numpy scalars among
+    the options are returned to the objective as plain Python ``int``/``float``/``bool``/``str``.
+    """
     label = _check_label(label)
     opts = _check_options(label, options)
     return Param(label, Categorical(label, tuple([1.0 / len(opts)] * len(opts))), opts)
 
 
-def pchoice(label: str, p_options: Sequence[tuple[float, Any]]) -> Param:
-    """One of the options, option ``i`` with probability ``p_i``; the pairs are ``(p, option)``."""
+def _hyperopt_probabilities(label: str, probs: Sequence[Any]) -> tuple[float, ...]:
+    """The option probabilities hyperopt samples with for pchoice probabilities ``probs``.
+
+    hyperopt draws a pchoice with ``Generator.multinomial(1, probs)``, which uses ``probs[:-1]``
+    as given and gives the last option the rest, ``1 - sum(probs[:-1])``; it cannot run a
+    probability outside ``[0, 1]`` (or NaN) nor ``sum(probs[:-1]) > 1``. A sum other than 1 warns.
+    """
+    ps = []
+    for i, p in enumerate(probs):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(
+                f"pchoice probabilities must be numbers, got {p!r} ({type(p).__name__}) for option {i} "
+                f"of label {label!r}"
+            )
+        pv = float(p)
+        if not 0.0 <= pv <= 1.0:  # also False for NaN
+            raise ValueError(f"pchoice probabilities must be in [0, 1], got {p!r} for option {i} of label {label!r}")
+        ps.append(pv)
+    head = math.fsum(ps[:-1])
+    if head > 1.0 + 1e-12:
+        raise ValueError(
+            f"pchoice probabilities of all options but the last must sum to at most 1, got "
+            f"sum={head!r} of {ps[:-1]!r} for label {label!r}"
+        )
+    total = head + ps[-1]
+    rest = max(0.0, 1.0 - head)
+    if abs(total - 1.0) > 1e-6:
+        used = [*ps[:-1], rest]
+        warnings.warn(
+            f"pchoice {label!r}: the probabilities sum to {total:.6g}, not 1; as in hyperopt, the last "
+            f"option gets the rest, 1 - {head:.6g} = {rest:.6g} "
+            f"(probabilities used: [{', '.join(f'{u:.6g}' for u in used)}])",
+            UserWarning,
+            stacklevel=3,
+        )
+    return (*ps[:-1], rest)
+
+
+def pchoice(label: str, p_options: Collection[Any]) -> Param:
+    """One of the options, option ``i`` with probability ``p_i``; the pairs are ``(p, option)``.
+
+    As in hyperopt, the last option's probability is ``1 - sum(p_0 .. p_{n-2})`` whatever its
+    stated ``p``: when the stated probabilities do not sum to 1 a ``UserWarning`` names the label,
+    the sum and the probabilities used. A probability outside ``[0, 1]`` (or NaN) and
+    ``sum(p_0 .. p_{n-2}) > 1`` raise ``ValueError``: hyperopt cannot sample them either.
+    """
     label = _check_label(label)
-    pairs = _check_options(label, p_options)
+    pairs = _check_options(label, p_options, what="pchoice options")
     probs, opts = [], []
     for pair in pairs:
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        if (
+            isinstance(pair, (str, bytes, Mapping, AbstractSet))
+            or not isinstance(pair, Collection)
+            or (isinstance(pair, np.ndarray) and pair.ndim != 1)
+            or len(pair) != 2
+        ):
             raise TypeError(f"pchoice options must be (probability, option) pairs, got {pair!r} for label {label!r}")
-        probs.append(pair[0])
-        opts.append(pair[1])
-    return Param(label, Categorical(label, tuple(probs)), tuple(opts))
+        p, option = pair
+        probs.append(_plain(p))
+        opts.append(_plain(option))
+    return Param(label, Categorical(label, _hyperopt_probabilities(label, probs)), tuple(opts))
 
 
 def randint(label: str, *args: Any, **kwargs: Any) -> Param:

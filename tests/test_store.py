@@ -171,9 +171,11 @@ def test_trials_load_names_a_missing_file(tmp_path):
         Trials.load(tmp_path / "absent.jsonl")
 
 
-#: The one import back into the loop, made inside a function: hyperopt's ``Trials.fmin`` (a store
-#: that runs the loop on itself). Every other import, top-level or inside a function, counts.
-ALLOWED_LAZY = {("sparktune._trials", "sparktune._driver")}
+#: The imports back up the layers, made inside a function: hyperopt's ``Trials.fmin`` (a store
+#: that runs the loop on itself), and hyperopt's ``from hyperopt.base import Domain`` (the constants
+#: module resolves ``Domain``/``trials_from_docs`` on first attribute access). Every other import,
+#: top-level or inside a function, counts.
+ALLOWED_LAZY = {("sparktune._trials", "sparktune._driver"), ("sparktune.base", "sparktune._domain")}
 
 
 def _imports(path: Path, module: str, modules: set[str]) -> set[str]:

@@ -1,7 +1,11 @@
-"""hyperopt's ``pyll`` compatibility: ``scope.int``, ``scope.float`` and user-defined functions.
+"""hyperopt's ``pyll`` compatibility: ``scope``, graph navigation and ``stochastic.sample``.
 
 ``scope.NAME(*args)`` returns a node that applies the function to the evaluated arguments when a
 trial's params are built. ``@scope.define`` registers a function of one's own, as in hyperopt.
+
+``dfs``, ``clone``, ``rec_eval`` and ``as_apply`` work on sparktune spaces as hyperopt's do on
+its graphs (see ``sparktune.pyll._graph``); ``stochastic.sample(space, rng=...)`` draws one
+configuration from the prior.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sparktune._expr import Apply, Expr, Param, evaluate
+from sparktune._expr import Apply, DistributionNode, Expr, HyperoptParamNode, Literal, Param
 
 
 def _switch(index: Any, *options: Any) -> Any:
@@ -51,6 +55,16 @@ class _Scope:
 
     define_pure = define
 
+    def define_if_new(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``define``, unless a function of that name is registered already (then ``fn`` is not)."""
+        if fn.__name__ not in self._fns:
+            self._fns[fn.__name__] = fn
+        return fn
+
+    def define_info(self, o_len: int | None = None, pure: bool = False) -> Callable[..., Any]:
+        """hyperopt's ``@scope.define_info(o_len=...)``: ``define`` (``o_len`` and ``pure`` do not matter here)."""
+        return self.define
+
     def undefine(self, fn: Callable[..., Any] | str) -> None:
         self._fns.pop(fn if isinstance(fn, str) else fn.__name__, None)
 
@@ -70,14 +84,22 @@ class _Scope:
 scope = _Scope()
 
 
-def as_apply(obj: Any) -> Any:
-    """Identity on spaces: sparktune needs no wrapping of literal containers."""
-    return obj
+from sparktune.pyll import stochastic  # noqa: E402 - hyperopt's pyll exposes it as pyll.stochastic
+from sparktune.pyll._graph import as_apply, clone, clone_merge, dfs, rec_eval, toposort  # noqa: E402
 
-
-def rec_eval(expr: Any, memo: dict[str, Any] | None = None) -> Any:
-    """Evaluate a space whose labels have values in ``memo`` (label -> value)."""
-    return evaluate(expr, memo or {})
-
-
-__all__ = ["Apply", "Expr", "Param", "as_apply", "rec_eval", "scope"]
+__all__ = [
+    "Apply",
+    "DistributionNode",
+    "Expr",
+    "HyperoptParamNode",
+    "Literal",
+    "Param",
+    "as_apply",
+    "clone",
+    "clone_merge",
+    "dfs",
+    "rec_eval",
+    "scope",
+    "stochastic",
+    "toposort",
+]

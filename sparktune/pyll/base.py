@@ -1,5 +1,33 @@
 """``hyperopt.pyll.base`` names."""
 
-from sparktune.pyll import Apply, Expr, Param, as_apply, rec_eval, scope
+from sparktune.pyll import (
+    Apply,
+    DistributionNode,
+    Expr,
+    HyperoptParamNode,
+    Literal,
+    Param,
+    as_apply,
+    clone,
+    clone_merge,
+    dfs,
+    rec_eval,
+    scope,
+    toposort,
+)
 
-__all__ = ["Apply", "Expr", "Param", "as_apply", "rec_eval", "scope"]
+__all__ = [
+    "Apply",
+    "DistributionNode",
+    "Expr",
+    "HyperoptParamNode",
+    "Literal",
+    "Param",
+    "as_apply",
+    "clone",
+    "clone_merge",
+    "dfs",
+    "rec_eval",
+    "scope",
+    "toposort",
+]
