@@ -153,23 +153,28 @@ _INACTIVE = -0.12  # where a line crosses the axis of a label inactive in its tr
 
 def _axis_position(p: _Param) -> tuple[np.ndarray, list[tuple[float, str]]]:
     """Values mapped to [0, 1] on a vertical axis (inactive: below it), and (position, text) ticks."""
-    v = p.values
-    finite = v[~np.isnan(v)]
-    inactive = [(_INACTIVE, "(inactive)")] if finite.size < v.size else []
+    inactive = np.isnan(p.values)
+    marks = [(_INACTIVE, "(inactive)")] if inactive.any() else []
     if p.names is not None:
-        n = len(p.names)
-        pos = np.where(np.isnan(v), _INACTIVE, v / max(n - 1, 1))
-        return pos, [(i / max(n - 1, 1), name[:14]) for i, name in enumerate(p.names)] + inactive
-    t = np.log10(v) if p.log else v
-    lo, hi = (float(np.nanmin(t)), float(np.nanmax(t))) if finite.size else (0.0, 1.0)
-    span = hi - lo or 1.0
-    pos = np.where(np.isnan(t), _INACTIVE, (t - lo) / span if hi > lo else 0.5)
-    distinct = np.unique(finite)
-    if p.integer and distinct.size <= 8:
-        ticks = [(((math.log10(x) if p.log else x) - lo) / span if hi > lo else 0.5, f"{x:g}") for x in distinct]
+        step = 1.0 / max(len(p.names) - 1, 1)
+        pos = p.values * step
+        ticks = [(i * step, name[:14]) for i, name in enumerate(p.names)]
     else:
-        ticks = [(f, f"{(10 ** (lo + f * span) if p.log else lo + f * span):.3g}") for f in (0, 0.25, 0.5, 0.75, 1)]
-    return pos, ticks + inactive
+        scale = np.log10 if p.log else np.asarray
+        t = scale(p.values[~inactive])
+        lo, hi = (float(t.min()), float(t.max())) if t.size else (0.0, 0.0)
+
+        def at(x: Any) -> Any:
+            return (scale(x) - lo) / (hi - lo) if hi > lo else 0.5
+
+        pos = at(p.values)
+        distinct = np.unique(p.values[~inactive])
+        if distinct.size <= 1 or (p.integer and distinct.size <= 8):
+            ticks = [(at(x), f"{x:g}" if p.integer else f"{x:.3g}") for x in distinct]
+        else:
+            values = lo + np.linspace(0, 1, 5) * (hi - lo)
+            ticks = [(at(v), f"{v:.3g}") for v in (10**values if p.log else values)]
+    return np.where(inactive, _INACTIVE, pos), ticks + marks
 
 
 def plot_parallel_coordinate(
@@ -203,7 +208,7 @@ def plot_parallel_coordinate(
 
     ok, ps = _ok_params(trials, params, space)
     losses = np.array([r.loss for r in ok])
-    fig = Figure(figsize=(max(6.0, 1.5 * (len(ps) + 1) + 1.5), 4.5), layout="constrained")
+    fig = Figure(figsize=(min(16.0, max(6.0, 1.4 * len(ps) + 3.0)), 4.5), layout="constrained")
     ax = fig.add_subplot()
     ax.set_title("Parallel coordinates")
     if not ok:
@@ -279,17 +284,17 @@ def plot_slice(trials: Any, params: Sequence[str] | None = None, *, space: Any =
         ax.scatter(x[active], losses[active], c=tids[active], cmap=cmap, norm=norm, s=14, edgecolors="0.3", lw=0.3)
         if p.names is not None:
             ax.set_xticks(range(len(p.names)), [n[:10] for n in p.names], rotation=30 if len(p.names) > 3 else 0)
-        elif discrete:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if p.log:
+        elif p.log:
             ax.set_xscale("log")
+        else:  # few ticks: neighbouring panels' end labels must not collide
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=discrete))
         ax.set_xlabel(f"{p.label} (log scale)" if p.log else p.label)
         ax.grid(alpha=0.3)
         if k % ncols == 0:
             ax.set_ylabel("loss (log scale)" if log_scale else "loss")
             _loss_scale(ax, losses, log_scale)
     if ok and ps:
-        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="trial id", shrink=0.9)
+        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes, label="trial id", shrink=0.9 if nrows <= 2 else 0.5)
     return fig
 
 
