@@ -17,6 +17,7 @@ if __name__ == "__main__":  # run as a script (spark-submit): this folder must n
 
 import argparse
 import copy
+import difflib
 import importlib
 import json
 import logging
@@ -65,13 +66,49 @@ DEMO_CONFIG: dict[str, Any] = {
 _ALGOS = ("tpe", "rand", "anneal")
 _ENGINES = ("spark", "local")
 
+#: Value kinds of job-file keys: the Python types TOML gives for them, and how an error names them.
+_KINDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "string": ((str,), "a string"),
+    "bool": ((bool,), "true or false"),
+    "int": ((int,), "an integer"),
+    "number": ((int, float), "a number"),
+    "table": ((dict,), "a table"),
+}
+
+#: Every key a job file may hold: section -> key -> value kind. ``spark.conf`` is a table of Spark
+#: settings (any key; a string, number or boolean value). A new setting is one more entry here.
+SCHEMA: dict[str, dict[str, str]] = {
+    "study": {
+        "objective": "string",
+        "objective_is_factory": "bool",
+        "space": "string",
+        "algo": "string",
+        "max_evals": "int",
+        "seed": "int",
+        "timeout": "number",
+        "trials_save_file": "string",
+    },
+    "trials": {
+        "engine": "string",
+        "run_on": "string",
+        "parallelism": "int",
+        "trial_timeout": "number",
+        "synchronous": "bool",
+    },
+    "spark": {
+        "master": "string",
+        "app_name": "string",
+        "conf": "table",
+    },
+}
+
 
 class ConfigError(ValueError):
-    """A job file breaks a rule; the message names the key and the value."""
+    """A job file breaks a rule; the message names the file, the key and the value."""
 
 
 def load_config(path: str) -> dict[str, Any]:
-    """Read a job file (TOML)."""
+    """Read a job file (TOML); raises ``ConfigError`` naming the path when it cannot be read or parsed."""
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -81,68 +118,144 @@ def load_config(path: str) -> dict[str, Any]:
         raise ConfigError(f"job file {path!r} is not valid TOML: {exc}") from None
 
 
-def _import(ref: str, key: str) -> Any:
+def _nearest(key: str, section: str | None) -> str:
+    """`` (did you mean `s.k`?)`` naming the known key nearest to ``key``, else the known names."""
+    dotted = f"{section}.{key}" if section else key
+    # The same key in another section is the likeliest slip (`max_evals` under [trials]).
+    close = [f"{s}.{key}" for s, keys in SCHEMA.items() if key in keys and f"{s}.{key}" != dotted]
+    if not close and section in SCHEMA:
+        close = [f"{section}.{k}" for k in difflib.get_close_matches(key, list(SCHEMA[section]), n=1, cutoff=0.6)]
+    if not close:
+        everywhere = {k: f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys}
+        if section is None:
+            everywhere.update({s: s for s in SCHEMA})
+        close = [everywhere[k] for k in difflib.get_close_matches(key, list(everywhere), n=1, cutoff=0.6)]
+    if close:
+        return f" (did you mean `{close[0]}`?)"
+    names = sorted(SCHEMA[section]) if section in SCHEMA else sorted(SCHEMA)
+    return f" (known: {', '.join(names)})"
+
+
+def check_keys(config: dict[str, Any], where: str = "job file") -> None:
+    """Refuse keys and sections that ``SCHEMA`` does not know, and values of the wrong type.
+
+    Args:
+        config: the parsed job file.
+        where: how messages name the source, e.g. ``"job file 'conf/demo.toml'"``.
+
+    Raises:
+        ConfigError: naming ``where``, the dotted key (``study.max_eval``) and the nearest known key.
+    """
+    for section, body in config.items():
+        if section not in SCHEMA:
+            kind = "section" if isinstance(body, dict) else "key"
+            raise ConfigError(f"{where}: unknown {kind} `{section}`{_nearest(section, None)}")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{where}: `{section}` must be a table ([{section}]), got {section}={body!r}")
+        for key, value in body.items():
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"{where}: unknown key `{section}.{key}`{_nearest(key, section)}")
+            types, name = _KINDS[SCHEMA[section][key]]
+            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                raise ConfigError(f"{where}: `{section}.{key}` must be {name}, got {section}.{key}={value!r}")
+    for key, value in config.get("spark", {}).get("conf", {}).items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise ConfigError(f"{where}: `spark.conf.{key}` must be a string, number or boolean, got {value!r}")
+
+
+def _import(ref: Any, key: str, where: str = "job file") -> Any:
     if not isinstance(ref, str) or ":" not in ref:
-        raise ConfigError(f"`{key}` must be 'module:attribute', got {key}={ref!r}")
+        raise ConfigError(f"{where}: `{key}` must be 'module:attribute', got {key}={ref!r}")
     module, attr = ref.split(":", 1)
     try:
         obj: Any = importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigError(f"`{key}`: cannot import module {module!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any failure to import the user's module is their error to fix
+        raise ConfigError(f"{where}: `{key}`: cannot import module {module!r}: {type(exc).__name__}: {exc}") from None
     for part in attr.split("."):
         if not hasattr(obj, part):
-            raise ConfigError(f"`{key}`: module {module!r} has no attribute {attr!r}")
+            raise ConfigError(f"{where}: `{key}`: module {module!r} has no attribute {attr!r}")
         obj = getattr(obj, part)
     return obj
 
 
-def _number(section: dict[str, Any], key: str, default: Any, *, integer: bool = False, minimum: float = 0) -> Any:
-    value = section.get(key, default)
+def _number(
+    body: dict[str, Any], name: str, default: Any, *, integer: bool = False, minimum: float = 0, where: str
+) -> Any:
+    """``body[key]`` (``name`` is ``section.key``) checked to be a number ``>= minimum``."""
+    value = body.get(name.split(".", 1)[1], default)
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok or value < minimum:
         kind = "an integer" if integer else "a number"
-        raise ConfigError(f"`{key}` must be {kind} >= {minimum}, got {key}={value!r}")
+        raise ConfigError(f"{where}: `{name}` must be {kind} >= {minimum}, got {name}={value!r}")
     return value
 
 
-def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Check a job config before anything starts; returns the normalised settings."""
+def validate(config: dict[str, Any], where: str = "job file") -> dict[str, Any]:
+    """Check a job config before anything starts; returns the normalised settings.
+
+    Args:
+        config: the parsed job file (sections ``study``, ``trials``, ``spark``; see ``SCHEMA``).
+        where: how error messages name the source, e.g. ``"job file 'conf/demo.toml'"``.
+
+    Raises:
+        ConfigError: an unknown key or section, a value of the wrong type, or a value out of range;
+            the message names ``where``, the key as ``section.key`` and the value.
+    """
+    check_keys(config, where)
     study = config.get("study", {})
     trials = config.get("trials", {})
     spark = config.get("spark", {})
     algo = study.get("algo", "tpe")
     if algo not in _ALGOS:
-        raise ConfigError(f"`algo` must be one of {list(_ALGOS)}, got algo={algo!r}")
+        raise ConfigError(f"{where}: `study.algo` must be one of {list(_ALGOS)}, got algo={algo!r}")
     engine = trials.get("engine", "spark")
     if engine not in _ENGINES:
-        raise ConfigError(f"`engine` must be one of {list(_ENGINES)}, got engine={engine!r}")
+        raise ConfigError(f"{where}: `trials.engine` must be one of {list(_ENGINES)}, got engine={engine!r}")
     run_on = trials.get("run_on", "executors")
     if run_on not in ("driver", "executors"):
-        raise ConfigError(f"`run_on` must be 'driver' or 'executors', got run_on={run_on!r}")
-    return {
+        raise ConfigError(f"{where}: `trials.run_on` must be 'driver' or 'executors', got run_on={run_on!r}")
+    settings = {
         "objective": study.get("objective"),
         "factory": bool(study.get("objective_is_factory", False)),
         "space": study.get("space"),
         "algo": algo,
-        "max_evals": _number(study, "max_evals", 30, integer=True, minimum=1),
-        "seed": _number(study, "seed", 0, integer=True),
-        "timeout": _number(study, "timeout", 0) or None,
+        "max_evals": _number(study, "study.max_evals", 30, integer=True, minimum=1, where=where),
+        "seed": _number(study, "study.seed", 0, integer=True, where=where),
+        "timeout": _number(study, "study.timeout", 0, where=where) or None,
         "trials_save_file": str(study.get("trials_save_file", "")),
         "engine": engine,
         "run_on": run_on,
-        "parallelism": _number(trials, "parallelism", 2, integer=True, minimum=1),
-        "trial_timeout": _number(trials, "trial_timeout", 0) or None,
+        "parallelism": _number(trials, "trials.parallelism", 2, integer=True, minimum=1, where=where),
+        "trial_timeout": _number(trials, "trials.trial_timeout", 0, where=where) or None,
         "synchronous": bool(trials.get("synchronous", False)),
         "master": spark.get("master", "local[2]"),
         "app_name": spark.get("app_name", "sparktune"),
         "spark_conf": dict(spark.get("conf", {})),
     }
+    for key in ("objective", "space"):
+        if settings[key] is None:
+            raise ConfigError(f"{where}: `study.{key}` is required ('module:attribute')")
+    return settings
+
+
+def _under_spark_submit() -> bool:
+    """True when spark-submit (or SPARK_REMOTE) supplies the Spark to use, not the job file."""
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_REMOTE"))
+
+
+def _require_spark() -> None:
+    """Raise ``SparkUnavailableError`` when pyspark, or the Java a new local JVM needs, is missing."""
+    from sparktune import _spark_compat as compat
+
+    compat.import_pyspark()
+    if not _under_spark_submit():
+        compat.require_java()
 
 
 def _spark_session(settings: dict[str, Any]) -> Any:
     from sparktune import _spark_compat as compat
 
-    compat.import_pyspark()
+    _require_spark()
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -150,25 +263,93 @@ def _spark_session(settings: dict[str, Any]) -> Any:
         return active
     builder = SparkSession.builder.appName(settings["app_name"])
     # Under spark-submit (or with SPARK_REMOTE) the master comes from there, not from the file.
-    if not (os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_REMOTE")):
+    if not _under_spark_submit():
         if compat.is_local_master(settings["master"]):
             compat.set_local_python()
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local job binds to loopback only
         builder = builder.master(settings["master"])
     for k, v in settings["spark_conf"].items():
-        builder = builder.config(k, str(v))
+        builder = builder.config(k, str(v).lower() if isinstance(v, bool) else str(v))
     return builder.getOrCreate()
 
 
-def run_job(config: dict[str, Any]) -> dict[str, Any]:
-    """Run one tuning job; returns a JSON-able summary."""
+def _load_parts(s: dict[str, Any], where: str) -> tuple[Any, Any]:
+    """The objective (or its factory) and the space a validated job names, imported and checked."""
+    from sparktune._space import compile_space
+    from sparktune.exceptions import BadSearchSpace
+
+    space = _import(s["space"], "study.space", where)
+    objective = _import(s["objective"], "study.objective", where)
+    if not callable(objective):
+        raise ConfigError(
+            f"{where}: `study.objective` must name a callable, got {s['objective']!r}, a {type(objective).__name__}"
+        )
+    try:
+        compile_space(space)
+    except (BadSearchSpace, TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: `study.space` = {s['space']!r} is not a search space: {exc}") from None
+    return objective, space
+
+
+def check_job(config: dict[str, Any], where: str = "job file") -> list[str]:
+    """Validate a job without running it: no Spark session is started and no trial runs.
+
+    Checks the keys and values, imports the objective and the space (the objective is not called,
+    a factory is not called either), compiles the space, and, for the Spark engine, checks that
+    pyspark and Java are present.
+
+    Returns:
+        Lines that say what ``sparktune run`` would do with this job.
+
+    Raises:
+        ConfigError: the job file breaks a rule (the message names the file and the key).
+        SparkUnavailableError: the Spark engine is chosen but pyspark or Java is missing.
+    """
+    from sparktune._space import compile_space
+
+    s = validate(config, where)
+    _, space = _load_parts(s, where)
+    labels = compile_space(space).labels
+    if s["engine"] == "spark":
+        _require_spark()
+        where_spark = "the Spark of spark-submit / SPARK_REMOTE" if _under_spark_submit() else f"master {s['master']}"
+        engine = (
+            f"spark on {where_spark}, run_on={s['run_on']}, parallelism={s['parallelism']}, "
+            f"trial_timeout={s['trial_timeout'] or 'none'}, synchronous={str(s['synchronous']).lower()}"
+        )
+    else:
+        engine = "local (in-process Trials, no Spark)"
+    factory = " (a factory: called with the SparkSession)" if s["factory"] and s["engine"] == "spark" else ""
+    if s["factory"] and s["engine"] != "spark":
+        factory = " (a factory: called with no argument)"
+    return [
+        f"{where} is valid; `sparktune run` would run:",
+        f"  objective  {s['objective']}{factory}",
+        f"  space      {s['space']} ({', '.join(labels) or 'no labels: a constant'})",
+        f"  search     {s['algo']}, max_evals={s['max_evals']}, seed={s['seed']}, timeout={s['timeout'] or 'none'}",
+        f"  trials     {engine}",
+        f"  save file  {s['trials_save_file'] or 'none (not resumable)'}",
+    ]
+
+
+def run_job(config: dict[str, Any], where: str = "job file") -> dict[str, Any]:
+    """Run one tuning job; returns a JSON-able summary (see ``_run``)."""
+    return _run(config, where)[0]
+
+
+def _run(config: dict[str, Any], where: str) -> tuple[dict[str, Any], Any]:
+    """Run one tuning job; returns its summary and its ``Trials``.
+
+    The summary holds ``best`` (label -> value, index for choices), ``best_point`` (the objective's
+    argument), ``best_loss``, ``trials`` (trials whose objective returned), ``failed`` (the others:
+    raised or cancelled), ``wall_seconds`` and ``engine``.
+    """
     import numpy as np
 
     from sparktune import anneal, fmin, rand, space_eval, tpe
 
-    s = validate(config)
-    space = _import(s["space"], "space")
-    objective = _import(s["objective"], "objective")
+    s = validate(config, where)
+    objective, space = _load_parts(s, where)
     algo = {"tpe": tpe.suggest, "rand": rand.suggest, "anneal": anneal.suggest}[s["algo"]]
     spark = None
     if s["engine"] == "spark":
@@ -210,16 +391,29 @@ def run_job(config: dict[str, Any]) -> dict[str, Any]:
         "wall_seconds": round(wall, 2),
         "engine": s["engine"] if spark is None else f"spark ({s['run_on']}, parallelism {s['parallelism']})",
     }
-    return summary
+    return summary, trials
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``sparktune`` command; returns the exit status.
+
+    0: the job ran (or ``--check`` found it valid). 1: the job ran and no trial succeeded.
+    2: a user error found before or while starting (bad arguments or job file, objective not
+    importable, pyspark or Java missing); one line on stderr, no traceback.
+    """
     parser = argparse.ArgumentParser(prog="sparktune", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="tune the bundled demo model (local Spark session)")
     demo.add_argument("--local", action="store_true", help="run without Spark (numpy model, in-process trials)")
     run = sub.add_parser("run", help="run a job file")
     run.add_argument("--conf", required=True, help="path of a TOML job file (see conf/)")
+    run.add_argument(
+        "--check", action="store_true", help="validate the job file and say what would run, without running it"
+    )
     for p in (demo, run):
         p.add_argument("--max-evals", type=int, help="override study.max_evals")
         p.add_argument("--parallelism", type=int, help="override trials.parallelism")
@@ -233,14 +427,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("py4j").setLevel(logging.WARNING)
 
+    from sparktune._spark_compat import SparkUnavailableError
+    from sparktune.exceptions import AllTrialsFailed
+
     try:
         if args.command == "demo":
             config = copy.deepcopy(DEMO_CONFIG)
+            where = "demo settings"
             if args.local:
                 config["study"]["objective"] = "sparktune.demo:make_numpy_objective"
                 config["trials"]["engine"] = "local"
         else:
             config = load_config(args.conf)
+            where = f"job file {args.conf!r}"
+            check_keys(config, where)  # before the overrides below add sections
         if args.max_evals is not None:
             config.setdefault("study", {})["max_evals"] = args.max_evals
         if args.parallelism is not None:
@@ -249,10 +449,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.setdefault("spark", {})["master"] = args.master
         if args.trials_save_file is not None:
             config.setdefault("study", {})["trials_save_file"] = args.trials_save_file
-        summary = run_job(config)
-    except ConfigError as exc:
-        print(f"sparktune: {exc}", file=sys.stderr)
+        if getattr(args, "check", False):
+            print("\n".join(check_job(config, where)))
+            return 0
+        summary = run_job(config, where)
+    except (ConfigError, SparkUnavailableError) as exc:
+        print(f"sparktune: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except AllTrialsFailed as exc:
+        print(f"sparktune: {_one_line(exc)}", file=sys.stderr)
+        return 1
     text = json.dumps(summary, indent=2, default=str)
     print(text)
     if args.output:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def test_run_local_job_file_resumes_from_trials_file(tmp_path):
 @pytest.mark.parametrize(
     "toml, words",
     [
-        ('[study]\nalgo = "bayes"\n', ["algo", "'bayes'"]),
+        ('[study]\nalgo = "bayes"\n', ["study.algo", "'bayes'"]),
         ("[study]\nmax_evals = 0\n", ["max_evals", ">= 1", "0"]),
         ('[study]\nmax_evals = "ten"\n', ["max_evals", "'ten'"]),
         ('[trials]\nengine = "dask"\n', ["engine", "'dask'"]),
@@ -54,6 +55,9 @@ def test_run_local_job_file_resumes_from_trials_file(tmp_path):
             ["no attribute", "nothing"],
         ),
         ("not = [toml", ["not valid TOML"]),
+        ("[study]\nmax_evals = 0\n", ["study.max_evals", ">= 1"]),
+        ('[study]\nobjective = "sparktune.demo:SPACE"\nspace = "sparktune.demo:SPACE"\n', ["callable", "dict"]),
+        ('[study]\nspace = "sparktune.demo:SPACE"\n', ["`study.objective` is required"]),
     ],
 )
 def test_bad_job_files_are_named(tmp_path, capsys, toml, words):
@@ -61,8 +65,123 @@ def test_bad_job_files_are_named(tmp_path, capsys, toml, words):
     path.write_text(toml)
     assert cli.main(["run", "--conf", str(path)]) == 2
     err = capsys.readouterr().err
+    assert f"job file {str(path)!r}" in err
     for w in words:
         assert w in err
+
+
+VALID = '[study]\nobjective = "sparktune.demo:make_numpy_objective"\nspace = "sparktune.demo:SPACE"\n'
+
+
+@pytest.mark.parametrize(
+    "toml, message",
+    [
+        # a typo in a key: the nearest key of the section
+        (VALID + "max_eval = 100\n", "unknown key `study.max_eval` (did you mean `study.max_evals`?)"),
+        (VALID + "[trials]\nparalelism = 3\n", "unknown key `trials.paralelism` (did you mean `trials.parallelism`?)"),
+        # a key in the wrong section: the same key where it belongs
+        (VALID + "[trials]\nmax_evals = 5\n", "unknown key `trials.max_evals` (did you mean `study.max_evals`?)"),
+        ("seed = 3\n" + VALID, "unknown key `seed` (did you mean `study.seed`?)"),
+        # a typo in a section
+        (VALID + "[trails]\nparallelism = 2\n", "unknown section `trails` (did you mean `trials`?)"),
+        (VALID + "[spark.confs]\nx = 1\n", "unknown key `spark.confs` (did you mean `spark.conf`?)"),
+        # nothing near: the section's keys are listed
+        (VALID + "[trials]\nzzz = 1\n", "unknown key `trials.zzz` (known: engine, parallelism, run_on,"),
+        # wrong value types
+        (VALID + '[trials]\nsynchronous = "yes"\n', "`trials.synchronous` must be true or false, got "),
+        (
+            VALID + "[trials]\nparallelism = 2.0\n",
+            "`trials.parallelism` must be an integer, got trials.parallelism=2.0",
+        ),
+        (VALID + 'timeout = "10"\n', "`study.timeout` must be a number, got study.timeout='10'"),
+        (VALID + "[spark]\nconf = 3\n", "`spark.conf` must be a table, got spark.conf=3"),
+        (VALID + '[spark.conf]\n"spark.jars" = ["a", "b"]\n', "`spark.conf.spark.jars` must be a string, number"),
+        ("study = 3\n", "`study` must be a table ([study]), got study=3"),
+    ],
+)
+def test_unknown_keys_sections_and_types_are_refused(tmp_path, capsys, toml, message):
+    path = tmp_path / "typo.toml"
+    path.write_text(toml)
+    assert cli.main(["run", "--conf", str(path), "--max-evals", "2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert captured.err == f"sparktune: job file {str(path)!r}: " + captured.err.split(": ", 2)[2]
+    assert message in captured.err, captured.err
+    assert captured.err.count("\n") == 1  # one line
+
+
+def test_check_validates_without_running_or_starting_spark(tmp_path, capsys):
+    pyspark = pytest.importorskip("pyspark")
+    save = tmp_path / "never.jsonl"
+    conf = ROOT / "conf" / "demo.toml"
+    assert cli.main(["run", "--conf", str(conf), "--check", "--trials-save-file", str(save)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"job file {str(conf)!r} is valid; `sparktune run` would run:"
+    assert "sparktune.demo:make_mllib_objective (a factory: called with the SparkSession)" in out
+    assert "(Iterations, Regularization)" in out
+    assert "tpe, max_evals=30, seed=42" in out
+    assert "spark on master local[2], run_on=driver, parallelism=4" in out
+    assert str(save) in out
+    assert not save.exists()  # no trial ran
+    assert pyspark.SparkContext._active_spark_context is None  # no JVM, no session
+
+
+def test_check_refuses_a_bad_job_file(tmp_path, capsys):
+    path = tmp_path / "typo.toml"
+    path.write_text(VALID + "max_eval = 100\n")
+    assert cli.main(["run", "--conf", str(path), "--check"]) == 2
+    assert "did you mean `study.max_evals`?" in capsys.readouterr().err
+
+
+def _cli(args, env, cwd=ROOT):
+    return subprocess.run(
+        [sys.executable, "-m", "sparktune.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def _assert_user_error(out, words):
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sparktune: "), out.stderr  # one line, no traceback
+    for w in words:
+        assert w in lines[0]
+
+
+def test_missing_pyspark_is_one_line_and_exit_2(tmp_path):
+    # A package named pyspark that fails to import stands for a missing pyspark.
+    (tmp_path / "pyspark").mkdir()
+    (tmp_path / "pyspark" / "__init__.py").write_text("raise ImportError(\"No module named 'pyspark'\")\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    env.pop("SPARK_REMOTE", None)
+    for args in (["run", "--conf", "conf/demo.toml"], ["run", "--conf", "conf/demo.toml", "--check"], ["demo"]):
+        _assert_user_error(_cli(args, env), ["needs pyspark", "pip install 'sparktune[spark]'"])
+
+
+def test_missing_java_is_one_line_and_exit_2(tmp_path):
+    pytest.importorskip("pyspark")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path)}  # no java on PATH
+    for key in ("JAVA_HOME", "SPARK_REMOTE", "PYSPARK_GATEWAY_PORT"):
+        env.pop(key, None)
+    _assert_user_error(_cli(["run", "--conf", "conf/demo.toml"], env), ["needs a Java runtime", "JAVA_HOME"])
+
+
+def test_objective_that_cannot_be_imported_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "broken_objective.py").write_text("import numpy\nraise RuntimeError('db password not set')\n")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        '[study]\nobjective = "broken_objective:f"\nspace = "sparktune.demo:SPACE"\n[trials]\nengine = "local"\n'
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    _assert_user_error(
+        _cli(["run", "--conf", str(job)], env),
+        [f"job file {str(job)!r}", "`study.objective`", "'broken_objective'", "RuntimeError: db password not set"],
+    )
 
 
 def test_console_entry_point_runs_as_script():
