@@ -59,6 +59,7 @@ DEMO_CONFIG: dict[str, Any] = {
             "spark.ui.enabled": "false",
             "spark.sql.shuffle.partitions": "4",
             "spark.ui.showConsoleProgress": "false",
+            "spark.driver.extraJavaOptions": "-Ddev.ludovic.netlib.blas.allowNative=false",
         },
     },
 }
@@ -252,7 +253,32 @@ def _require_spark() -> None:
         compat.require_java()
 
 
-def _spark_session(settings: dict[str, Any]) -> Any:
+def log4j_file() -> str | None:
+    """Path of the shipped ``conf/log4j2.properties`` (errors only), or None if it is not a file."""
+    from importlib import resources
+
+    path = resources.files("sparktune").joinpath("conf").joinpath("log4j2.properties")
+    return str(path) if isinstance(path, os.PathLike) and os.path.isfile(path) else None
+
+
+def quiet_spark_conf(conf: dict[str, Any]) -> dict[str, Any]:
+    """``conf`` with the driver JVM started on ``conf/log4j2.properties``, so that Spark's startup
+    notices and WARN lines stay out of the terminal.
+
+    Left as is when ``spark.driver.extraJavaOptions`` already names a ``log4j2.configurationFile``.
+    Takes effect only for a driver JVM started by this process (not under spark-submit).
+    """
+    opts = str(conf.get("spark.driver.extraJavaOptions", ""))
+    path = log4j_file()
+    if path is None or "log4j2.configurationFile" in opts:
+        return conf
+    option = f"-Dlog4j2.configurationFile=file:{path}"
+    if any(c.isspace() for c in path):
+        option = f'"{option}"'  # Spark splits the options on spaces outside quotes
+    return {**conf, "spark.driver.extraJavaOptions": f"{opts} {option}".strip()}
+
+
+def _spark_session(settings: dict[str, Any], *, quiet: bool = True) -> Any:
     from sparktune import _spark_compat as compat
 
     _require_spark()
@@ -268,7 +294,8 @@ def _spark_session(settings: dict[str, Any]) -> Any:
             compat.set_local_python()
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local job binds to loopback only
         builder = builder.master(settings["master"])
-    for k, v in settings["spark_conf"].items():
+    conf = quiet_spark_conf(settings["spark_conf"]) if quiet else settings["spark_conf"]
+    for k, v in conf.items():
         builder = builder.config(k, str(v).lower() if isinstance(v, bool) else str(v))
     return builder.getOrCreate()
 
@@ -337,7 +364,7 @@ def run_job(config: dict[str, Any], where: str = "job file") -> dict[str, Any]:
     return _run(config, where)[0]
 
 
-def _run(config: dict[str, Any], where: str) -> tuple[dict[str, Any], Any]:
+def _run(config: dict[str, Any], where: str, *, quiet: bool = True) -> tuple[dict[str, Any], Any]:
     """Run one tuning job; returns its summary and its ``Trials``.
 
     The summary holds ``best`` (label -> value, index for choices), ``best_point`` (the objective's
@@ -355,7 +382,7 @@ def _run(config: dict[str, Any], where: str) -> tuple[dict[str, Any], Any]:
     if s["engine"] == "spark":
         from sparktune.spark import SparkTrials
 
-        spark = _spark_session(s)
+        spark = _spark_session(s, quiet=quiet)
         fn = objective(spark) if s["factory"] else objective
         trials: Any = SparkTrials(
             parallelism=s["parallelism"],
@@ -380,6 +407,7 @@ def _run(config: dict[str, Any], where: str) -> tuple[dict[str, Any], Any]:
         rstate=np.random.default_rng(s["seed"]),
         trials_save_file=s["trials_save_file"],
         show_progressbar=sys.stderr.isatty(),
+        catch_eval_exceptions=True,  # a raising objective is a recorded (failed) trial, as on Spark
     )
     wall = time.perf_counter() - t0
     summary = {
@@ -392,6 +420,159 @@ def _run(config: dict[str, Any], where: str) -> tuple[dict[str, Any], Any]:
         "engine": s["engine"] if spark is None else f"spark ({s['run_on']}, parallelism {s['parallelism']})",
     }
     return summary, trials
+
+
+class CommandError(Exception):
+    """A user error the command reports in one line and exit status 2 (e.g. a missing dependency)."""
+
+
+PANDAS_HINT = "pip install pandas (or pip install 'sparktune[spark]', which includes it)"
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def trials_frame(trials: Any) -> Any:
+    """The trial table as a pandas DataFrame: ``trials.to_pandas()`` when the store has it."""
+    to_pandas = getattr(trials, "to_pandas", None)
+    if callable(to_pandas):
+        return to_pandas()
+    try:
+        from sparktune._results import trials_to_frame  # type: ignore[import-not-found]
+    except ImportError:  # until sparktune._results lands: the same table, built here
+        trials_to_frame = _trials_to_frame
+    return trials_to_frame(trials)
+
+
+def _trials_to_frame(trials: Any) -> Any:
+    """One row per trial (failed and cancelled included): tid, state, status, loss, start, end,
+    duration (seconds), error, then one column per label (``misc["vals"]``; empty when inactive)."""
+    import pandas as pd
+
+    rows = []
+    for t in trials.all_trials:
+        misc, result = t["misc"], t.get("result") or {}
+        error = misc.get("error")
+        rows.append(
+            {
+                "tid": t["tid"],
+                "state": _STATE_NAMES.get(t["state"], str(t["state"])),
+                "status": result.get("status"),
+                "loss": result.get("loss"),
+                "start": t.get("book_time"),
+                "end": t.get("refresh_time"),
+                "duration": _duration(t),
+                "error": f"{error[0]}: {error[1]}" if error else None,
+                **{label: (v[0] if v else None) for label, v in misc["vals"].items()},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+_STATE_NAMES = {0: "new", 1: "running", 2: "done", 3: "error", 4: "cancelled"}
+
+
+def _duration(trial: dict[str, Any]) -> float | None:
+    """Seconds from ``book_time`` to ``refresh_time`` (None when either is missing)."""
+    start, end = trial.get("book_time"), trial.get("refresh_time")
+    return None if start is None or end is None else (end - start).total_seconds()
+
+
+def outcome_counts(trials: Any) -> dict[str, int]:
+    """``ok`` (returned status ok), ``cancelled``, and ``failed`` (raised, or returned status fail)."""
+    from sparktune.base import JOB_STATE_CANCEL, JOB_STATE_DONE, STATUS_OK
+
+    counts = {"ok": 0, "failed": 0, "cancelled": 0}
+    for t in trials.all_trials:
+        if t["state"] == JOB_STATE_CANCEL:
+            counts["cancelled"] += 1
+        elif t["state"] == JOB_STATE_DONE and (t.get("result") or {}).get("status") == STATUS_OK:
+            counts["ok"] += 1
+        else:
+            counts["failed"] += 1
+    return counts
+
+
+def _value(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def report(title: str, summary: dict[str, Any], trials: Any, saved: Sequence[str], top: int = 5) -> str:
+    """What a person reads at the end of a run: the ``top`` best trials and where the results went.
+
+    The table lists, best first, each trial's id, loss, duration (``book_time`` to
+    ``refresh_time``) and its values by label (``misc["vals"]``: option index for choices).
+    """
+    from sparktune.base import STATUS_OK
+
+    done = [t for t in trials.trials if t["result"].get("status") == STATUS_OK]
+    best = sorted(done, key=lambda t: float(t["result"]["loss"]))[:top]
+    counts = outcome_counts(trials)
+    lines = [
+        f"{title}: {len(trials.all_trials)} trials in {summary['wall_seconds']:.1f} s on {summary['engine']}",
+        f"ok {counts['ok']}, failed {counts['failed']}, cancelled {counts['cancelled']}; "
+        f"best loss {summary['best_loss']:.6g}",
+        "",
+        f"{'tid':>5}  {'loss':>10}  {'duration':>9}  params",
+    ]
+    for t in best:
+        params = "  ".join(f"{k}={_value(v[0])}" for k, v in sorted(t["misc"]["vals"].items()) if v)
+        d = _duration(t)
+        lines.append(
+            f"{t['tid']:>5}  {float(t['result']['loss']):>10.6g}  {'' if d is None else f'{d:.2f} s':>9}  {params}"
+        )
+    lines.append("")
+    lines.append(f"full results: {', '.join(saved)}" if saved else "full results: not saved (use --output DIR)")
+    return "\n".join(lines)
+
+
+def write_outputs(out_dir: str, summary: dict[str, Any], trials: Any) -> list[str]:
+    """Write ``summary.json`` and, when pandas is installed, ``trials.csv`` (one row per trial).
+
+    Returns:
+        The paths written, the trial table first; a missing pandas is noted instead of its path.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    if _has_pandas():
+        csv_path = os.path.join(out_dir, "trials.csv")
+        trials_frame(trials).to_csv(csv_path, index=False)
+        written.append(f"{csv_path} (one row per trial)")
+    else:
+        written.append(f"no trials.csv (it needs pandas: {PANDAS_HINT})")
+    json_path = os.path.join(out_dir, "summary.json")
+    with open(json_path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(summary, indent=2, default=str) + "\n")
+    written.append(json_path)
+    return written
+
+
+#: Where ``sparktune demo`` writes its results when ``--output`` is not given (in the current folder).
+DEMO_OUTPUT = "sparktune-demo"
+
+
+def _add_output_options(p: argparse.ArgumentParser, *, default_dir: str | None) -> None:
+    """Options for what a run leaves behind. ``--plots`` and ``--mlflow`` belong here too:
+    ``_outputs_wanted`` checks their dependencies before the run, ``write_outputs`` writes them."""
+    where = f" (default: ./{default_dir})" if default_dir else ""
+    p.add_argument(
+        "--output",
+        metavar="DIR",
+        default=default_dir,
+        help=f"write the trial table (trials.csv, needs pandas) and summary.json to this folder{where}",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
+
+
+def _outputs_wanted(args: argparse.Namespace, default_dir: str | None) -> None:
+    """Refuse, before anything runs, an output the user asked for that cannot be written."""
+    if args.output is not None and args.output != default_dir and not _has_pandas():
+        raise CommandError(f"--output writes trials.csv with pandas, which is not installed: {PANDAS_HINT}")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -419,8 +600,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--parallelism", type=int, help="override trials.parallelism")
         p.add_argument("--master", help="override spark.master (ignored under spark-submit)")
         p.add_argument("--trials-save-file", help="override study.trials_save_file (resumable runs)")
-        p.add_argument("--output", help="also write the summary as JSON to this path")
-        p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+        _add_output_options(p, default_dir=DEMO_OUTPUT if p is demo else None)
+        p.add_argument(
+            "-v", "--verbose", action="store_true", help="log at INFO level and keep Spark's own log at WARN"
+        )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -430,7 +613,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sparktune._spark_compat import SparkUnavailableError
     from sparktune.exceptions import AllTrialsFailed
 
+    default_dir = DEMO_OUTPUT if args.command == "demo" else None
     try:
+        _outputs_wanted(args, default_dir)
         if args.command == "demo":
             config = copy.deepcopy(DEMO_CONFIG)
             where = "demo settings"
@@ -452,18 +637,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "check", False):
             print("\n".join(check_job(config, where)))
             return 0
-        summary = run_job(config, where)
-    except (ConfigError, SparkUnavailableError) as exc:
+        summary, trials = _run(config, where, quiet=not args.verbose)
+    except (ConfigError, SparkUnavailableError, CommandError) as exc:
         print(f"sparktune: {_one_line(exc)}", file=sys.stderr)
         return 2
     except AllTrialsFailed as exc:
         print(f"sparktune: {_one_line(exc)}", file=sys.stderr)
         return 1
-    text = json.dumps(summary, indent=2, default=str)
-    print(text)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+    saved = write_outputs(args.output, summary, trials) if args.output else []
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        title = "sparktune demo" if args.command == "demo" else f"sparktune run {args.conf}"
+        print(report(title, summary, trials, saved))
     return 0
 
 
