@@ -28,6 +28,7 @@ from sparktune.base import (
     STATUS_RUNNING,
     STATUS_STRINGS,
     STATUS_SUSPENDED,
+    Domain,
 )
 from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
 
@@ -45,6 +46,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AllTrialsFailed",
+    "Domain",
     "DuplicateLabel",
     "InvalidLoss",
     "JOB_STATE_CANCEL",
