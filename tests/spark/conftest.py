@@ -18,6 +18,7 @@ session with its executor ~13 s, Connect server ~5 s + client session ~3 s.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -79,21 +81,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @dataclass
 class SparkEnv:
-    """What a test gets: the session, its kind, and the log directory of started services."""
+    """What a test gets: the session, its kind, and the log directory of started services.
+
+    ``master_url`` is the standalone master's ``spark://`` URL (standalone only); ``ui_url`` the
+    Spark UI of the Connect server (connect only), whose REST API reports the server's jobs.
+    """
 
     kind: str
     session: Any
     log_dir: Path
+    master_url: str | None = None
+    ui_url: str | None = None
 
     @property
     def is_connect(self) -> bool:
         return self.kind == "connect"
 
     def active_job_ids(self) -> list[int]:
-        """Active Spark job ids (classic only; [] on Connect, which has no status tracker)."""
-        if self.is_connect:
-            return []
-        return list(self.session.sparkContext.statusTracker().getActiveJobsIds())
+        """Ids of the Spark jobs running now: from the status tracker on classic, and on Connect
+        (no status tracker in the client) from the REST API of the Connect server's Spark UI."""
+        if not self.is_connect:
+            return list(self.session.sparkContext.statusTracker().getActiveJobsIds())
+        assert self.ui_url is not None
+        apps = _get_json(f"{self.ui_url}/api/v1/applications")
+        jobs = _get_json(f"{self.ui_url}/api/v1/applications/{apps[0]['id']}/jobs?status=running")
+        return sorted(int(job["jobId"]) for job in jobs)
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - a loopback URL built here
+        return json.load(response)
 
 
 def _env() -> dict[str, str]:
@@ -216,8 +233,10 @@ def _start_standalone(services: _Services) -> str:
             "127.0.0.1",
             "--webui-port",
             "0",
+            # 4 task slots on this 2-core machine: the tests' session takes 2 (spark.cores.max), and
+            # an application submitted during the tests (the README's spark-submit line) the others.
             "--cores",
-            "2",
+            "4",
             "--memory",
             "2g",
             "--work-dir",
@@ -230,8 +249,11 @@ def _start_standalone(services: _Services) -> str:
     return url
 
 
-def _start_connect(services: _Services) -> int:
-    port = _free_port()
+def _start_connect(services: _Services) -> tuple[int, str]:
+    """Start a Connect server; returns its gRPC port and the URL of its Spark UI (loopback)."""
+    port, ui_port = _free_port(), _free_port()
+    # Its UI is on: the tests read the server's running jobs from the UI's REST API.
+    conf = {**COMMON_CONF, "spark.ui.enabled": "true", "spark.ui.port": str(ui_port)}
     argv = [
         str(SPARK_HOME / "bin" / "spark-submit"),
         "--class",
@@ -243,12 +265,12 @@ def _start_connect(services: _Services) -> int:
         "--conf",
         "spark.connect.grpc.binding.address=127.0.0.1",
     ]
-    for key, value in COMMON_CONF.items():
+    for key, value in conf.items():
         argv += ["--conf", f"{key}={value}"]
     argv.append("spark-internal")
     server, log = services.start("connect-server", argv)
-    _wait_for("Spark Connect server", lambda: _port_open(port), server, log)
-    return port
+    _wait_for("Spark Connect server", lambda: _port_open(port) and _port_open(ui_port), server, log)
+    return port, f"http://127.0.0.1:{ui_port}"
 
 
 # Environment variables the fixtures (or pyspark's Connect builder) set; restored at teardown so
@@ -272,25 +294,26 @@ def spark(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     log_dir = tmp_path_factory.mktemp(f"spark-{kind}")
     services = _Services(log_dir)
     session = None
+    master_url = ui_url = None
     saved_env = {key: os.environ.get(key) for key in _ENV_KEYS}
     t0 = time.monotonic()
     try:
         if kind == "local":
             session = _classic_session("local[2]")
         elif kind == "standalone":
-            url = _start_standalone(services)
+            url = master_url = _start_standalone(services)
             session = _classic_session(
                 url, {"spark.executor.cores": "2", "spark.executor.memory": "1g", "spark.cores.max": "2"}
             )
             session.range(2).count()  # wait for the executor to register
         else:
-            port = _start_connect(services)
+            port, ui_url = _start_connect(services)
             from pyspark.sql import SparkSession
 
             session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
             session.range(1).count()
         logging.getLogger("sparktune.tests").info("%s Spark ready in %.1f s", kind, time.monotonic() - t0)
-        yield SparkEnv(kind, session, log_dir)
+        yield SparkEnv(kind, session, log_dir, master_url=master_url, ui_url=ui_url)
     finally:
         if session is not None:
             try:
@@ -319,3 +342,16 @@ def wait_no_active_jobs(env: SparkEnv, timeout: float = 15.0) -> list[int]:
         time.sleep(0.1)
         active = env.active_job_ids()
     return active
+
+
+def longest_overlap(trials: Any) -> float:
+    """The longest time, in seconds, that two trials ran at once, from their recorded start and end
+    (``book_time``: when the evaluation started; ``refresh_time``: when its outcome was recorded)."""
+    spans = sorted(
+        (t["book_time"], t["refresh_time"]) for t in trials.all_trials if t["book_time"] and t["refresh_time"]
+    )
+    longest = 0.0
+    for i, (start, end) in enumerate(spans):
+        for other_start, other_end in spans[i + 1 :]:
+            longest = max(longest, (min(end, other_end) - max(start, other_start)).total_seconds())
+    return longest

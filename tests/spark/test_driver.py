@@ -14,7 +14,7 @@ from sparktune.backends._base import CANCELLED, OK, Task
 from sparktune.base import JOB_STATE_DONE
 from sparktune.spark import SparkTrials
 
-from .conftest import SparkEnv, wait_no_active_jobs
+from .conftest import SparkEnv, longest_overlap, wait_no_active_jobs
 
 pytestmark = pytest.mark.spark
 
@@ -71,9 +71,9 @@ def test_mllib_objective_runs_concurrently_through_fmin(spark: SparkEnv) -> None
     results = trials.results
     assert all(-1.0 <= r["loss"] <= 0.0 for r in results)
     assert len({r["thread"] for r in results}) == 2
-    intervals = sorted((r["t0"], r["t1"]) for r in results)
-    overlaps = sum(b[0] < a[1] for a, b in zip(intervals, intervals[1:]))
-    assert overlaps >= 1, intervals  # two fits ran at the same time
+    # Two fits ran at the same time, by the trials' recorded start and end (one after the other in
+    # driver threads they would overlap by a few milliseconds at most).
+    assert longest_overlap(trials) > 0.2, [(t["book_time"], t["refresh_time"]) for t in trials.all_trials]
 
 
 def test_cancel_interrupts_the_trials_spark_jobs(spark: SparkEnv) -> None:
@@ -96,11 +96,13 @@ def test_cancel_interrupts_the_trials_spark_jobs(spark: SparkEnv) -> None:
         out = backend.wait(5)
         assert [(o.tid, o.state) for o in out] == [(0, CANCELLED)]
         # The interrupted call raises inside the objective; that is not reported as a failure.
-        deadline = time.monotonic() + 20
+        # Uncancelled, the job runs for hours; 60 s leaves room for a loaded machine.
+        deadline = time.monotonic() + 60
         while backend._running and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not backend._running, "the cancelled objective is still inside its Spark call"
-        assert time.monotonic() - t0 < 20
+        assert not backend._running, (
+            f"the cancelled objective is still inside its Spark call after {time.monotonic() - t0:.0f} s"
+        )
         assert backend.wait(0.5) == []
     finally:
         backend.close()

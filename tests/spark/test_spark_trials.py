@@ -124,8 +124,9 @@ def _sleep_x(params: dict) -> float:
 
 
 def test_timeout_cancels_running_trials_and_keeps_the_finished(local_spark: SparkEnv) -> None:
-    space = {"x": hp.choice("x", [0.05, 30.0])}
-    trials = SparkTrials(parallelism=2, spark_session=local_spark.session, timeout=3)
+    space = {"x": hp.choice("x", [0.05, 120.0])}
+    # 10 s: time for the Python workers to start and a 0.05-s trial to finish on a loaded machine
+    trials = SparkTrials(parallelism=2, spark_session=local_spark.session, timeout=10)
     t0 = time.monotonic()
     best = fmin(
         _sleep_x,
@@ -137,10 +138,13 @@ def test_timeout_cancels_running_trials_and_keeps_the_finished(local_spark: Spar
         show_progressbar=False,
     )
     elapsed = time.monotonic() - t0
-    assert elapsed < 15, elapsed
+    assert elapsed < 60, elapsed  # a 120-s trial was stopped, not awaited (60 s: room for a loaded machine)
     assert best == {"x": 0}
     states = [t["state"] for t in trials.all_trials]
     assert JOB_STATE_DONE in states and JOB_STATE_CANCEL in states
+    cancelled = [t for t in trials.all_trials if t["state"] == JOB_STATE_CANCEL]
+    assert 1 in {t["misc"]["vals"]["x"][0] for t in cancelled}  # a 120-s trial, stopped early:
+    assert all((t["refresh_time"] - t["book_time"]).total_seconds() < 60 for t in cancelled)
     assert JOB_STATE_ERROR not in states
     assert wait_no_active_jobs(local_spark) == []
 
@@ -165,23 +169,39 @@ def _jitter(params: dict) -> float:
     return (params["x"] - 0.3) ** 2
 
 
-def test_synchronous_mode_repeats_the_same_trials(local_spark: SparkEnv) -> None:
+def _synchronous_run(env: SparkEnv) -> list:
     from sparktune import tpe
 
-    def run() -> list:
-        trials = SparkTrials(parallelism=2, spark_session=local_spark.session, synchronous=True)
-        fmin(
-            _jitter,
-            {"x": hp.uniform("x", 0, 1)},
-            algo=tpe.suggest,
-            max_evals=26,
-            trials=trials,
-            rstate=np.random.default_rng(7),
-            show_progressbar=False,
-        )
-        return [t["misc"]["vals"]["x"] for t in trials.trials]
+    trials = SparkTrials(parallelism=2, spark_session=env.session, synchronous=True)
+    fmin(
+        _jitter,
+        {"x": hp.uniform("x", 0, 1)},
+        algo=tpe.suggest,
+        max_evals=26,
+        trials=trials,
+        rstate=np.random.default_rng(7),
+        show_progressbar=False,
+    )
+    return [t["misc"]["vals"]["x"] for t in trials.trials]
 
-    assert run() == run()
+
+#: kind -> the trials of ``_synchronous_run`` on it (local runs before standalone: see conftest)
+_SYNCHRONOUS_RUNS: dict[str, list] = {}
+
+
+def test_synchronous_mode_repeats_the_same_trials(local_spark: SparkEnv) -> None:
+    first = _synchronous_run(local_spark)
+    assert _synchronous_run(local_spark) == first
+    _SYNCHRONOUS_RUNS["local"] = first
+
+
+@pytest.mark.spark_kind("standalone")
+def test_synchronous_mode_gives_the_same_trials_on_a_cluster_as_locally(spark: SparkEnv) -> None:
+    if "local" not in _SYNCHRONOUS_RUNS:
+        pytest.skip("needs test_synchronous_mode_repeats_the_same_trials to have run on the local kind first")
+    on_cluster = _synchronous_run(spark)
+    assert len(on_cluster) == 26
+    assert on_cluster == _SYNCHRONOUS_RUNS["local"]
 
 
 def test_hyperopt_counters(local_spark: SparkEnv) -> None:
@@ -217,7 +237,7 @@ def _four_uniform_trials(trials: SparkTrials) -> None:
 
 
 def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
-    local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch
+    local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from sparktune.backends import spark_executors
 
@@ -226,15 +246,30 @@ def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
 
     monkeypatch.setattr(spark_executors.socket, "create_server", refuse)
     trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
-    _four_uniform_trials(trials)
+    backend = trials._make_backend(lambda p: p)
+    try:
+        assert backend.transport == "jobs"
+    finally:
+        backend.close()
+    jobs_before = _job_ids(local_spark)
+    with caplog.at_level("WARNING"):
+        _four_uniform_trials(trials)
     assert trials.count_successful_trials() == 4
+    assert "(cannot bind here): one Spark job per trial instead" in caplog.text
+    # One Spark job per trial (the socket transport runs one long-lived job per slot: 2).
+    assert len(_job_ids(local_spark) - jobs_before) >= 4
+
+
+def _job_ids(env: SparkEnv) -> set[int]:
+    """Ids of every job the classic session has run (none of sparktune's jobs has a job group)."""
+    return set(env.session.sparkContext.statusTracker().getJobIdsForGroup(None))
 
 
 @pytest.mark.parametrize("run_on", ["executors", "driver"])
 def test_ctrl_c_cancels_running_trials_and_returns_the_best(local_spark: SparkEnv, run_on: str) -> None:
     import signal
 
-    space = {"x": hp.choice("x", [0.05, 30.0])}
+    space = {"x": hp.choice("x", [0.05, 120.0])}
     warm = SparkTrials(parallelism=2, spark_session=local_spark.session, run_on=run_on)
     fmin(lambda p: 0.0, space, algo=rand.suggest, max_evals=2, trials=warm, show_progressbar=False)
     # Python workers are up now: the first trial below (x=0.05) finishes well before Ctrl-C.
@@ -256,7 +291,7 @@ def test_ctrl_c_cancels_running_trials_and_returns_the_best(local_spark: SparkEn
     finally:
         ctrl_c.cancel()
     assert best == {"x": 0}  # fmin returns the best finished trial instead of raising
-    assert time.monotonic() - t0 < 10
+    assert time.monotonic() - t0 < 60  # the 120-s trials were stopped, not awaited
     assert trials.count_successful_trials() >= 1
     assert trials.count_cancelled_trials() >= 1
     assert wait_no_active_jobs(local_spark) == []
