@@ -106,6 +106,7 @@ import queue
 import re
 import threading
 import time
+import uuid
 from typing import Any, Iterator, Mapping, Sequence
 
 from sparktune._events import RunEnd, RunStart, add_listener_factory, remove_listener_factory
@@ -118,6 +119,7 @@ FACTORY_NAME = "mlflow"
 META_PARENT = "sparktune.mlflow.parent_run_id"
 TAG_TID = "sparktune.tid"
 TAG_TRIAL_FILE = "sparktune.trial_file"
+TAG_RUN_KEY = "sparktune.run_key"  # finds a run whose creation timed out but happened
 TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
 
@@ -317,6 +319,8 @@ class MlflowListener:
         self.seen: set[int] = set()  # tids handed to this listener (finished now or before)
         self.parent_summary_done = False
         self.client: Any = None
+        self.run_key = uuid.uuid4().hex
+        self.create_failed: set[int | None] = set()  # tids (None: the parent) whose create_run raised
 
     # -- the listener protocol --------------------------------------------------------------
 
@@ -469,14 +473,20 @@ class MlflowListener:
             _key(f"space.{label}"): _cut(self._space_text(label, dist), MAX_PARAM_VALUE)
             for label, dist in zip(start.space.labels, start.space.dists)
         }
+        if parent is None and None in self.create_failed:
+            parent = self._find_run(f"tags.`{TAG_RUN_KEY}` = '{self.run_key}'")
         if parent is None:
             exp = self._experiment_id()
-            tags = {"sparktune.version": _version()}
+            tags = {"sparktune.version": _version(), TAG_RUN_KEY: self.run_key}
             if self.active_parent is not None and self.active_parent[1] == exp:
                 tags[TAG_PARENT] = self.active_parent[0]
             if start.store_path:
                 tags[TAG_TRIAL_FILE] = os.path.abspath(start.store_path)
-            run = client.create_run(exp, start_time=self.started_ms, tags=tags, run_name=self.run_name)
+            try:
+                run = client.create_run(exp, start_time=self.started_ms, tags=tags, run_name=self.run_name)
+            except Exception:
+                self.create_failed.add(None)
+                raise
             self.parent_id, self.experiment_id = run.info.run_id, run.info.experiment_id
             self._batch(self.parent_id, params={**space, **settings})
         else:
@@ -509,12 +519,42 @@ class MlflowListener:
         return None if run.info.lifecycle_stage == "deleted" else run
 
     def _find_parent_by_file(self, path: str) -> Any:
-        exp = self._experiment_id()
         esc = path.replace("'", "\\'")
+        return self._find_run(f"tags.`{TAG_TRIAL_FILE}` = '{esc}'")
+
+    def _find_run(self, filter_string: str) -> Any:
+        """The latest run of the experiment matching ``filter_string``, or None."""
         runs = self.client.search_runs(
-            [exp], filter_string=f"tags.`{TAG_TRIAL_FILE}` = '{esc}'", max_results=1, order_by=["start_time DESC"]
+            [self._experiment_id()], filter_string=filter_string, max_results=1, order_by=["start_time DESC"]
         )
         return runs[0] if runs else None
+
+    def _terminate(self, run_id: str, status: str, end_ms: int) -> None:
+        """``set_terminated`` without its extra ``get_run`` and the two lines it prints per run
+        for an HTTP tracking URI (MLflow 3): the store's ``update_run_info`` where reachable."""
+        store = getattr(getattr(self.client, "_tracking_client", None), "store", None)
+        if store is not None and callable(getattr(store, "update_run_info", None)):
+            from mlflow.entities import RunStatus
+
+            store.update_run_info(run_id, RunStatus.from_string(status), end_ms, None)
+        else:
+            self.client.set_terminated(run_id, status, end_time=end_ms)
+
+    def _create_child(self, tid: int, start_ms: int, tags: Mapping[str, str]) -> Any:
+        """``create_run`` for trial ``tid``; after a failed attempt, first looks for the run (a
+        timed-out request may have created it) so a trial never gets two runs."""
+        if tid in self.create_failed:
+            found = self._find_run(f"tags.`{TAG_PARENT}` = '{self.parent_id}' and tags.`{TAG_TID}` = '{tid}'")
+            if found is not None:
+                return found
+        try:
+            return self.client.create_run(
+                self.experiment_id, start_time=start_ms, tags=dict(tags), run_name=f"trial-{tid}"
+            )
+        except Exception:
+            with self.lock:
+                self.create_failed.add(tid)
+            raise
 
     def _list_children(self) -> tuple[dict[int, str], set[int]]:
         """tid -> run id of every child run of the parent (all pages), and the tids whose run
@@ -640,7 +680,7 @@ class MlflowListener:
             status = "KILLED"
         elif trial.state == JOB_STATE_ERROR or trial.result.get("status") != STATUS_OK:
             status = "FAILED"
-        self.client.set_terminated(run_id, status, end_time=end_ms)
+        self._terminate(run_id, status, end_ms)
         with self.lock:
             self.logged.add(trial.tid)
 
@@ -661,7 +701,7 @@ class MlflowListener:
         tags = {TAG_PARENT: self.parent_id or "", TAG_TID: str(tid)}
         if trial is not None:
             tags.update(self._trial_tags(trial))
-        run = self.client.create_run(self.experiment_id, start_time=start_ms, tags=tags, run_name=f"trial-{tid}")
+        run = self._create_child(tid, start_ms or int(time.time() * 1000), tags)
         self.children[tid] = run.info.run_id
         return str(run.info.run_id)
 
@@ -677,11 +717,10 @@ class MlflowListener:
         fut: Future[Any] = Future()
         self.pending_children[tid] = fut
         try:
-            run = self.client.create_run(
-                self.experiment_id,
-                start_time=int(time.time() * 1000),
-                tags={TAG_PARENT: self.parent_id or "", TAG_TID: str(tid), "sparktune.state": "running"},
-                run_name=f"trial-{tid}",
+            run = self._create_child(
+                tid,
+                int(time.time() * 1000),
+                {TAG_PARENT: self.parent_id or "", TAG_TID: str(tid), "sparktune.state": "running"},
             )
         except Exception as exc:  # noqa: BLE001
             fut.set_exception(exc)
