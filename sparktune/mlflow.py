@@ -663,6 +663,7 @@ class MlflowListener:
                 self._batch(self.parent_id or "", metrics=[("loss", loss, end_ms, trial.tid)])
             self.logged.add(trial.tid)
             return
+        created_here = trial.tid not in self.children and trial.tid not in self.pending_children
         run_id = self._child_for(trial.tid, trial)
         metrics = []
         if loss is not None and math.isfinite(loss):
@@ -674,7 +675,8 @@ class MlflowListener:
             if num is not None and k not in ("loss", "duration_s"):
                 metrics.append((_key(k), num, end_ms, 0))
         params = {_key(label): self._param_value(label, v) for label, v in trial.vals.items()}
-        self._batch(run_id, params=params, metrics=metrics, tags=self._trial_tags(trial))
+        # a run created just now already has the trial's tags (create_run took them)
+        self._batch(run_id, params=params, metrics=metrics, tags=None if created_here else self._trial_tags(trial))
         status = "FINISHED"
         if trial.state == JOB_STATE_CANCEL:
             status = "KILLED"
