@@ -89,7 +89,8 @@ they are logged to the child run on the driver.
 Resuming
 --------
 The parent run's id is kept in the store's durable metadata (``sparktune.mlflow.parent_run_id``),
-which is written with ``trials_save_file``: a run resumed from its trial file, or a second
+which is written with ``trials_save_file`` (set on the loop's thread with the first batch of
+finished trials after the parent run exists): a run resumed from its trial file, or a second
 ``fmin`` on the same ``Trials``, continues the same parent. If the metadata has no id but the
 run resumes trials, the parent is looked up by its ``sparktune.trial_file`` tag. Before logging,
 the parent's existing child runs are listed (paged, no limit of 1,000) so no trial is logged
@@ -343,6 +344,7 @@ class MlflowListener:
         self._submit(("setup", None))
 
     def trials_finished(self, trials: Sequence[Trial]) -> None:
+        self._record_parent()
         for trial in trials:
             self.seen.add(trial.tid)
             self._submit(("trial", trial))
@@ -363,12 +365,14 @@ class MlflowListener:
                 _pop_active_run(self.mlflow, run.info.run_id)
 
     def run_finished(self, end: RunEnd) -> None:
+        self._record_parent()
         self._submit(("finish", end))
         deadline = time.monotonic() + self.flush_timeout
         with self.lock:
             while self.unfinished > 0 and time.monotonic() < deadline:
                 self.done_cond.wait(max(0.0, min(1.0, deadline - time.monotonic())))
             left = self.unfinished
+        self._record_parent()
         self.stop.set()
         for _ in self.workers:
             self.jobs.put(None)
@@ -387,6 +391,17 @@ class MlflowListener:
             logger.warning("MLflow (%s) answered again: every trial was logged", self.uri)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _record_parent(self) -> None:
+        """Put the parent run id into the store's durable metadata, on the loop's thread (the
+        store writes it to the trial file; its writes are not made from other threads)."""
+        pid = self.parent_id
+        if pid is None or self.metadata is None or self.metadata.get(META_PARENT) == pid:
+            return
+        try:
+            self.metadata[META_PARENT] = pid
+        except Exception:  # noqa: BLE001 - a map that refuses: resume finds the parent by its tag
+            logger.debug("could not record the MLflow parent run id in the store's metadata", exc_info=True)
 
     def _in_start_thread(self) -> bool:
         return threading.get_ident() == self.start_thread
@@ -499,11 +514,6 @@ class MlflowListener:
                 client.update_run(self.parent_id, status="RUNNING")
             self.children, finished = self._list_children()
             self.logged = set(finished)
-        if self.metadata is not None:
-            try:
-                self.metadata[META_PARENT] = self.parent_id
-            except Exception:  # noqa: BLE001 - a read-only map: resume finds the parent by its tag
-                logger.debug("could not record the MLflow parent run id in the store's metadata", exc_info=True)
         for trial in start.existing:  # trials of the store that MLflow does not hold yet
             self.seen.add(trial.tid)
             if trial.tid not in self.logged:
