@@ -1,5 +1,11 @@
 """The fmin loop: free slots -> suggest(n) -> backend.submit -> record outcomes, until a stop rule.
 
+``fmin`` is a short sequence of named steps (check the arguments, compile the space, open the
+store, queue the given points, build the backend and the listeners, run the loop, answer). The
+loop talks to the trial store only through the ``TrialStore`` contract (``sparktune._store``) and
+to the engine only through the hooks a ``Trials`` declares (``_engine_settings``,
+``_make_backend``).
+
 Stop rules: ``max_evals`` (counting every trial in ``trials``, earlier runs included),
 ``timeout``, ``loss_threshold``, ``early_stop_fn``, Ctrl-C. On a stop, running trials are
 cancelled through the backend and recorded as cancelled; nothing that finished is lost.
@@ -9,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import numbers
 import os
 import sys
 import time
@@ -18,13 +23,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from sparktune import _validate
 from sparktune._events import Listeners, RunEnd, RunStart
 from sparktune._progress import progress_bar, verbosity
+from sparktune._record import FINAL_STATES, Trial, from_epoch, utcnow
 from sparktune._space import SearchSpace, as_generator, compile_space, space_eval
+from sparktune._store import TrialStore
 from sparktune._suggest import resolve_algo
-from sparktune._trials import FINAL_STATES, Trial, Trials, from_epoch, utcnow
+from sparktune._trials import Trials
 from sparktune.backends._base import CANCELLED, ERROR, OK, Backend, Outcome, Task
-from sparktune.backends.local import InProcessBackend
 from sparktune.base import (
     JOB_STATE_CANCEL,
     JOB_STATE_DONE,
@@ -34,33 +41,18 @@ from sparktune.base import (
     STATUS_FAIL,
 )
 from sparktune.exceptions import NO_EVALUATION_TASKS, AllTrialsFailed, InvalidAnnotatedParameter
-from sparktune.storage import TrialFile, TrialFileError
 
 logger = logging.getLogger("sparktune")
 
 
 def validate_timeout(timeout: Any) -> None:
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, numbers.Number) or not timeout > 0  # type: ignore[operator]
-    ):
-        raise ValueError(f"The timeout argument should be None or a positive value. Given value: {timeout}")
+    """hyperopt's ``fmin.validate_timeout``."""
+    _validate.timeout(timeout)
 
 
 def validate_loss_threshold(loss_threshold: Any) -> None:
-    if loss_threshold is not None and (
-        isinstance(loss_threshold, bool) or not isinstance(loss_threshold, numbers.Number)
-    ):
-        raise ValueError(
-            f"The loss_threshold argument should be None or a numeric value. Given value: {loss_threshold}"
-        )
-
-
-def _validate_count(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Number) or not float(value).is_integer():  # type: ignore[arg-type]
-        raise TypeError(f"`{name}` must be an integer, got {name}={value!r}")
-    if int(value) < minimum:  # type: ignore[call-overload]
-        raise ValueError(f"`{name} >= {minimum}` must hold, got {name}={value!r}")
-    return int(value)  # type: ignore[call-overload]
+    """hyperopt's ``fmin.validate_loss_threshold``."""
+    _validate.loss_threshold(loss_threshold)
 
 
 @dataclass
@@ -102,14 +94,15 @@ def _annotated_space(fn: Callable[..., Any]) -> tuple[dict[str, Any], Callable[.
 def generate_trials_to_calculate(points: Sequence[Mapping[str, Any]]) -> Trials:
     """A ``Trials`` holding ``points`` (label -> value, option index for choices) to evaluate first."""
     trials = Trials()
-    _add_points(trials, points, space=None)
+    _add_points(trials.store, points, space=None)
     return trials
 
 
-def _add_points(trials: Trials, points: Any, space: SearchSpace | None) -> int:
+def _add_points(store: TrialStore, points: Any, space: SearchSpace | None) -> int:
+    """Queue ``points`` as NEW trials, skipping those the store already holds (a resume)."""
     if not isinstance(points, (list, tuple)):
         raise TypeError(f"`points_to_evaluate` must be a list of dicts (label -> value), got {type(points).__name__}")
-    existing = [dict(t.vals) for t in trials._records.values()]
+    existing = [dict(t.vals) for t in store.records()]
     added = 0
     for i, point in enumerate(points):
         if not isinstance(point, Mapping):
@@ -121,53 +114,150 @@ def _add_points(trials: Trials, points: Any, space: SearchSpace | None) -> int:
         if vals in existing:
             continue  # already evaluated or queued (e.g. a resumed run): do not run it twice
         existing.append(vals)
-        (tid,) = trials.new_trial_ids(1)
-        trials._put(Trial(tid=tid, state=JOB_STATE_NEW, vals=vals))
+        (tid,) = store.new_tids(1)
+        store.put(Trial(tid=tid, state=JOB_STATE_NEW, vals=vals))
         added += 1
+    store.sync()
     return added
 
 
-def _load_trial_file(trials: Trials, tf: TrialFile, space: SearchSpace) -> set[int]:
-    """Add the file's trials to ``trials`` (those not there yet); returns the tids in the file."""
-    labels, records = tf.load()
-    if labels != space.labels:
-        raise TrialFileError(
-            f"trial file {str(tf.path)!r} was written for labels {list(labels)}, but the search space has "
-            f"{list(space.labels)}; use another trials_save_file for a different space"
-        )
-    n = 0
-    for trial in records:
-        if trial.tid not in trials._records:
-            trials._put(trial)
-            n += 1
-    if n:
-        logger.info("resumed %d trial(s) from %s", n, tf.path)
-    return {t.tid for t in records}
+@dataclass(frozen=True)
+class _Limits:
+    """fmin's stop rules and queue size, checked once."""
+
+    max_evals: int
+    timeout: float | None
+    loss_threshold: float | None
+    queue_len: int
+    early_stop_fn: Callable[..., Any] | None
+
+
+def _check_arguments(
+    fn: Any, max_evals: Any, timeout: Any, loss_threshold: Any, max_queue_len: Any, early_stop_fn: Any
+) -> _Limits:
+    if not callable(fn):
+        raise TypeError(f"`fn` must be callable, got {fn!r}")
+    return _Limits(
+        max_evals=sys.maxsize if max_evals is None else _validate.count("max_evals", max_evals, minimum=0),
+        timeout=_validate.timeout(timeout),
+        loss_threshold=_validate.loss_threshold(loss_threshold),
+        queue_len=_validate.count("max_queue_len", max_queue_len, minimum=1),
+        early_stop_fn=_validate.optional_callable("early_stop_fn", early_stop_fn),
+    )
+
+
+def _objective_and_space(fn: Callable[..., Any], space: Any) -> tuple[Callable[..., Any], Any]:
+    if isinstance(space, str):
+        if space != "annotated":
+            raise ValueError(f'`space` must be a search space or "annotated", got {space!r}')
+        space, fn = _annotated_space(fn)
+    return fn, space
+
+
+def _algorithm(algo: Any) -> tuple[Callable[..., np.ndarray], dict[str, Any]]:
+    if algo is None:
+        from sparktune import tpe
+
+        algo = tpe.suggest
+        logger.warning("TPE is being used as the default algorithm.")
+    return resolve_algo(algo)
+
+
+def _open_store(trials: Trials, space: SearchSpace, trials_save_file: Any) -> str | None:
+    """Back ``trials``' store with the trial file (loading it: a resume) and make the queued trials
+    ready: trials left running by an interrupted run are queued again, and every queued point must
+    fit the space before anything runs. Returns the trial file's path, or None."""
+    store = trials.store
+    trials._set_labels(space.labels)
+    path = None
+    if trials_save_file:
+        from sparktune.storage import open_trial_log
+
+        if not hasattr(store, "attach"):
+            raise TypeError(f"trials_save_file needs a store that can attach a log; {type(store).__name__} cannot")
+        log = open_trial_log(trials_save_file)
+        n = store.attach(log, space.labels)  # type: ignore[attr-defined]
+        path = str(log.path)
+        if n:
+            logger.info("resumed %d trial(s) from %s", n, path)
+    for t in store.records():
+        if t.state == JOB_STATE_RUNNING:  # left running by an interrupted earlier run: run it again
+            store.put(Trial(tid=t.tid, state=JOB_STATE_NEW, vals=t.vals))
+    for t in store.queued():
+        space.vals_to_row(t.vals, what=f"trial {t.tid}")
+    store.sync()
+    return path
+
+
+def _close_store(trials: Trials, path: str | None) -> None:
+    if path is not None:
+        trials.store.detach()  # type: ignore[attr-defined]
+
+
+def _seed(rstate: Any) -> int:
+    if rstate is None:
+        env_seed = os.environ.get("SPARKTUNE_FMIN_SEED") or os.environ.get("HYPEROPT_FMIN_SEED")
+        rstate = int(env_seed) if env_seed else None
+    return int(as_generator(rstate).integers(2**31 - 1))
+
+
+def _ctrl_call(
+    fn: Callable[..., Any], pass_expr_memo_ctrl: bool | None, space: SearchSpace, trials: Trials
+) -> Callable[[Callable[..., Any], Task], Any] | None:
+    """hyperopt's ``pass_expr_memo_ctrl``: how to call such an objective, or None."""
+    if pass_expr_memo_ctrl is None:
+        pass_expr_memo_ctrl = bool(getattr(fn, "fmin_pass_expr_memo_ctrl", False))
+    if not pass_expr_memo_ctrl:
+        return None
+    root = space.root
+
+    def call(f: Callable[..., Any], task: Task) -> Any:
+        return f(expr=root, memo=dict(task.vals), ctrl=Ctrl(trials, trials._doc(task.tid)))
+
+    return call
 
 
 def _settings(
-    trials: Trials,
-    propose: Callable[..., Any],
-    options: Mapping[str, Any],
-    max_evals: Any,
-    timeout: Any,
-    loss_threshold: Any,
-    seed: int,
+    trials: Trials, propose: Callable[..., Any], options: Mapping[str, Any], limits: _Limits, seed: int
 ) -> dict[str, Any]:
     """The run's settings as plain values, for listeners (tracking, display)."""
     settings: dict[str, Any] = {
         "algo": getattr(propose, "__module__", "?").rsplit(".", 1)[-1].lstrip("_"),
-        "max_evals": max_evals,
-        "timeout": timeout,
-        "loss_threshold": loss_threshold,
+        "max_evals": None if limits.max_evals == sys.maxsize else limits.max_evals,
+        "timeout": limits.timeout,
+        "loss_threshold": limits.loss_threshold,
         "seed": seed,
         "trials": type(trials).__name__,
     }
     settings.update({f"algo.{k}": v for k, v in options.items() if isinstance(v, (int, float, str, bool))})
-    for name in ("parallelism", "run_on", "trial_timeout", "synchronous", "max_retries", "transport"):
-        if hasattr(trials, name):
-            settings[name] = getattr(trials, name)
+    settings.update(trials._engine_description())
     return settings
+
+
+def _warn_parallelism(backend: Backend, store: TrialStore, max_evals: int) -> None:
+    to_run = max_evals - (store.count() - store.count(JOB_STATE_NEW))
+    if backend.parallelism > 1 and 0 < to_run < backend.parallelism:
+        logger.warning(
+            "parallelism=%d is more than the %d trial(s) left to run (max_evals=%d): only %d will run at once",
+            backend.parallelism,
+            to_run,
+            max_evals,
+            to_run,
+        )
+
+
+def _answer(trials: Trials, space: SearchSpace, return_argmin: bool) -> Any:
+    if return_argmin:
+        # Not len(trials.trials): that would build and keep a hyperopt document for every trial.
+        if not trials.store.count():
+            raise AllTrialsFailed(NO_EVALUATION_TASKS)
+        return space.row_to_vals(space.vals_to_row(trials.argmin, what="the best trial"))
+    try:
+        best = trials.argmin
+    except AllTrialsFailed:
+        logger.warning("no trial finished with status 'ok'; returning None")
+        return None
+    return space_eval(space, best)
 
 
 def fmin(
@@ -182,7 +272,7 @@ def fmin(
     allow_trials_fmin: bool = True,
     pass_expr_memo_ctrl: bool | None = None,
     catch_eval_exceptions: bool = False,
-    verbose: bool = True,
+    verbose: bool | int = True,
     return_argmin: bool = True,
     points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     max_queue_len: int = 1,
@@ -196,24 +286,34 @@ def fmin(
         fn: the objective; called with one sample of ``space``; returns a loss or a dict with
             ``loss`` and ``status``.
         space: the search space, or ``"annotated"`` to read it from ``fn``'s annotations.
-        algo: ``tpe.suggest`` (default), ``rand.suggest``, ``anneal.suggest`` or a
-            ``functools.partial`` of one.
+        algo: ``tpe.suggest`` (default), ``rand.suggest``, ``anneal.suggest``, ``mix.suggest`` or
+            a ``functools.partial`` of one.
         max_evals: the most trials ``trials`` may hold when fmin returns, counting earlier ones
             (so a larger value on the same ``Trials`` resumes). None: no limit.
         timeout: seconds for the whole call; running trials are cancelled where the backend can.
         loss_threshold: stop once a trial reaches a loss at or below this.
         trials: the store (``Trials()`` by default, ``SparkTrials(...)`` for Spark).
         rstate: ``numpy.random.Generator`` (or seed); the same seed gives the same trials.
+        allow_trials_fmin: accepted and ignored: every store goes through this same loop.
+        pass_expr_memo_ctrl: call ``fn(expr=, memo=, ctrl=)`` as hyperopt does (None: read
+            ``fn.fmin_pass_expr_memo_ctrl``).
         catch_eval_exceptions: record a raising objective and go on; when False the exception
             is re-raised (after the trial is recorded). Spark backends always go on.
+        verbose: ``False``/``0``: no progress display and warnings only from sparktune's
+            logger; ``True``/``1``: progress and INFO lines (see ``sparktune._progress.verbosity``);
+            ``2``: DEBUG too.
         return_argmin: return the best values (option index for choices); when False, return
             the best point of ``space`` (``space_eval``).
         points_to_evaluate: points (label -> value) to evaluate before suggesting; honoured
             also when ``trials`` is given, and not evaluated twice on resume.
         max_queue_len: how many configurations to suggest at once for in-process trials.
+        show_progressbar: ``True`` (live progress where a person watches), ``False``, or a
+            hyperopt progress callback.
         early_stop_fn: ``fn(trials, *args) -> (stop, args)``, called after results arrive.
-        trials_save_file: path of a durable trial file; written after every finished trial and
-            reloaded at the start, so a killed run resumes.
+        trials_save_file: path of a durable trial log: a JSON Lines file, or a directory of
+            segment files for object-storage mounts (``/Volumes/...``, ``/dbfs/...``); written
+            as trials finish and reloaded at the start, so a killed run resumes (see
+            ``sparktune.storage``).
 
     Returns:
         The best values (``return_argmin=True``) as plain ``int``/``float``, or the best point.
@@ -221,142 +321,73 @@ def fmin(
     Raises:
         AllTrialsFailed: ``return_argmin=True`` and no trial finished with status ok.
     """
-    validate_timeout(timeout)
-    validate_loss_threshold(loss_threshold)
-    if not callable(fn):
-        raise TypeError(f"`fn` must be callable, got {fn!r}")
-    if isinstance(space, str):
-        if space != "annotated":
-            raise ValueError(f'`space` must be a search space or "annotated", got {space!r}')
-        space, fn = _annotated_space(fn)
-    max_evals_n = sys.maxsize if max_evals is None else _validate_count("max_evals", max_evals, minimum=0)
-    queue_len = _validate_count("max_queue_len", max_queue_len, minimum=1)
-    if early_stop_fn is not None and not callable(early_stop_fn):
-        raise TypeError(f"`early_stop_fn` must be callable or None, got {early_stop_fn!r}")
-    if algo is None:
-        from sparktune import tpe
-
-        algo = tpe.suggest
-        logger.warning("TPE is being used as the default algorithm.")
-    propose, options = resolve_algo(algo)
+    limits = _check_arguments(fn, max_evals, timeout, loss_threshold, max_queue_len, early_stop_fn)
+    fn, space = _objective_and_space(fn, space)
+    propose, options = _algorithm(algo)
     cspace = compile_space(space)
-
-    tf: TrialFile | None = None
-    if trials_save_file:
-        tf = TrialFile(trials_save_file)
-    if trials is None:
-        trials = Trials()
-    trials._set_labels(cspace.labels)
-    in_file: set[int] = set()
-    if tf is not None and tf.exists():
-        in_file = _load_trial_file(trials, tf, cspace)
-    for t in list(trials._records.values()):
-        if t.state == JOB_STATE_RUNNING:  # left running by an interrupted earlier run: run it again
-            trials._put(Trial(tid=t.tid, state=JOB_STATE_NEW, vals=t.vals))
-    for t in trials._records.values():  # every queued point must fit the space before anything runs
-        if t.state == JOB_STATE_NEW:
-            cspace.vals_to_row(t.vals, what=f"trial {t.tid}")
-    if points_to_evaluate is not None:
-        _add_points(trials, points_to_evaluate, cspace)
-    if tf is not None:
-        tf.start(cspace.labels)
-        for t in trials._records.values():  # a Trials passed in with results: make the file complete
-            if t.state in FINAL_STATES and t.tid not in in_file:
-                tf.append(t)
-
-    timeout = timeout if timeout is not None else getattr(trials, "timeout", None)
-    loss_threshold = loss_threshold if loss_threshold is not None else getattr(trials, "loss_threshold", None)
-    validate_timeout(timeout)
-    validate_loss_threshold(loss_threshold)
-
-    if rstate is None:
-        env_seed = os.environ.get("SPARKTUNE_FMIN_SEED") or os.environ.get("HYPEROPT_FMIN_SEED")
-        rstate = int(env_seed) if env_seed else None
-    rng = as_generator(rstate)
-    seed = int(rng.integers(2**31 - 1))
-
-    if pass_expr_memo_ctrl is None:
-        pass_expr_memo_ctrl = bool(getattr(fn, "fmin_pass_expr_memo_ctrl", False))
-    call = None
-    if pass_expr_memo_ctrl:
-        root, store = cspace.root, trials
-
-        def call(f: Callable[..., Any], task: Task) -> Any:
-            return f(expr=root, memo=dict(task.vals), ctrl=Ctrl(store, store._doc(task.tid)))
-
-    start_info = RunStart(
-        space=cspace,
-        settings=_settings(trials, propose, options, max_evals, timeout, loss_threshold, seed),
-        existing=tuple(t for t in trials._records_in_order() if t.state in FINAL_STATES),
-        metadata=trials._metadata,
-        store_path=None if tf is None else str(tf.path),
+    trials = Trials() if trials is None else trials
+    engine = trials._engine_settings()
+    limits = _Limits(
+        max_evals=limits.max_evals,
+        timeout=limits.timeout if limits.timeout is not None else engine.timeout,
+        loss_threshold=limits.loss_threshold if limits.loss_threshold is not None else engine.loss_threshold,
+        queue_len=limits.queue_len,
+        early_stop_fn=limits.early_stop_fn,
     )
-    listeners = Listeners.for_run(start_info)
-    trial_context = listeners.trial_context if listeners else None
-    make_backend = getattr(trials, "_make_backend", None)
-    backend: Backend = (
-        make_backend(fn, call=call, trial_context=trial_context)
-        if make_backend is not None
-        else InProcessBackend(fn, call, trial_context)
-    )
-    to_run = max_evals_n - (len(trials._records) - trials._count(JOB_STATE_NEW))
-    if backend.parallelism > 1 and 0 < to_run < backend.parallelism:
-        logger.warning(
-            "parallelism=%d is more than the %d trial(s) left to run (max_evals=%d): only %d will run at once",
-            backend.parallelism,
-            to_run,
-            max_evals_n,
-            to_run,
-        )
+    seed = _seed(rstate)
+    call = _ctrl_call(fn, pass_expr_memo_ctrl, cspace, trials)
 
-    loop = _Loop(
-        trials=trials,
-        space=cspace,
-        backend=backend,
-        propose=propose,
-        options=options,
-        seed=seed,
-        max_evals=max_evals_n,
-        timeout=timeout,
-        loss_threshold=loss_threshold,
-        early_stop_fn=early_stop_fn,
-        catch=catch_eval_exceptions,
-        queue_len=queue_len,
-        trial_file=tf,
-        show_progressbar=show_progressbar if verbose else False,
-        listeners=listeners,
-    )
-    listeners.run_started(start_info)
-    with verbosity(verbose):
-        try:
-            loop.run()
-        except BaseException as exc:
-            listeners.run_finished(loop.run_end(error=exc))
-            raise
-        listeners.run_finished(loop.run_end())
-        counts = trials._outcome_counts()
-        logger.info(
-            "Total Trials: %d: %d succeeded, %d failed, %d cancelled.",
-            counts["total"],
-            counts["ok"],
-            counts["fail"] + counts["error"],
-            counts["cancelled"],
-        )
-
-    if return_argmin:
-        # Not len(trials.trials): that would build and keep a hyperopt document for every trial.
-        if not trials._records:
-            raise AllTrialsFailed(NO_EVALUATION_TASKS)
-        return cspace.row_to_vals(cspace.vals_to_row(trials.argmin, what="the best trial"))
+    path = _open_store(trials, cspace, trials_save_file)
     try:
-        best = trials.argmin
-    except AllTrialsFailed:
-        logger.warning("no trial finished with status 'ok'; returning None")
-        return None
-    return space_eval(cspace, best)
+        if points_to_evaluate is not None:
+            _add_points(trials.store, points_to_evaluate, cspace)
+        start = RunStart(
+            space=cspace,
+            settings=_settings(trials, propose, options, limits, seed),
+            existing=tuple(t for t in trials.store.records() if t.state in FINAL_STATES),
+            metadata=trials.store.metadata,
+            store_path=path,
+        )
+        listeners = Listeners.for_run(start)
+        backend = trials._make_backend(fn, call=call, trial_context=listeners.trial_context if listeners else None)
+        _warn_parallelism(backend, trials.store, limits.max_evals)
+        loop = _Loop(
+            trials=trials,
+            space=cspace,
+            backend=backend,
+            propose=propose,
+            options=options,
+            seed=seed,
+            limits=limits,
+            engine=engine,
+            catch=catch_eval_exceptions,
+            show_progressbar=show_progressbar if verbose else False,
+            listeners=listeners,
+        )
+        listeners.run_started(start)
+        with verbosity(verbose):
+            try:
+                loop.run()
+            except BaseException as exc:
+                listeners.run_finished(loop.run_end(error=exc))
+                raise
+            listeners.run_finished(loop.run_end())
+            counts = trials._outcome_counts()
+            logger.info(
+                "Total Trials: %d: %d succeeded, %d failed, %d cancelled.",
+                counts["total"],
+                counts["ok"],
+                counts["fail"] + counts["error"],
+                counts["cancelled"],
+            )
+    finally:
+        _close_store(trials, path)
+    return _answer(trials, cspace, return_argmin)
 
 
 class _Loop:
+    """One run of the loop over a store and a backend (built by ``fmin``)."""
+
     def __init__(
         self,
         *,
@@ -366,34 +397,29 @@ class _Loop:
         propose: Callable[..., np.ndarray],
         options: dict[str, Any],
         seed: int,
-        max_evals: int,
-        timeout: float | None,
-        loss_threshold: float | None,
-        early_stop_fn: Callable[..., Any] | None,
+        limits: _Limits,
+        engine: Any,
         catch: bool,
-        queue_len: int,
-        trial_file: TrialFile | None,
         show_progressbar: bool | Callable[..., Any],
         listeners: Listeners | None = None,
     ) -> None:
         self.trials = trials
+        self.store: TrialStore = trials.store
         self.space = space
         self.backend = backend
         self.propose = propose
         self.options = options
         self.seed = seed
-        self.max_evals = max_evals
-        self.timeout = timeout
-        self.loss_threshold = loss_threshold
-        self.early_stop_fn = early_stop_fn
+        self.max_evals = limits.max_evals
+        self.timeout = limits.timeout
+        self.loss_threshold = limits.loss_threshold
+        self.early_stop_fn = limits.early_stop_fn
         self.early_stop_args: list[Any] = []
-        # hyperopt's SparkTrials records raising objectives and goes on, whatever catch_eval_exceptions says
-        self.catch = catch or bool(getattr(trials, "asynchronous", False))
-        self.trial_file = trial_file
+        self.catch = catch or engine.record_failures
         self.parallelism = max(int(backend.parallelism), 1)
-        self.slots = self.parallelism if self.parallelism > 1 else queue_len
-        self.synchronous = bool(getattr(trials, "synchronous", False))
-        self.trial_timeout: float | None = getattr(trials, "trial_timeout", None)
+        self.slots = self.parallelism if self.parallelism > 1 else limits.queue_len
+        self.synchronous = engine.synchronous
+        self.trial_timeout: float | None = engine.trial_timeout
         self.running: dict[int, float] = {}  # tid -> monotonic submit time
         self.stop_reason: str | None = None
         self.show_progressbar = show_progressbar
@@ -406,19 +432,19 @@ class _Loop:
 
     def n_counted(self) -> int:
         """Trials that count towards max_evals: all recorded except queued points not yet run."""
-        return len(self.trials._records) - self.trials._count(JOB_STATE_NEW)
+        return self.store.count() - self.store.count(JOB_STATE_NEW)
 
     def best_loss(self) -> float | None:
-        return self.trials._best_loss()
+        best = self.store.best()
+        return None if best is None else best.loss
 
     def new_tasks(self, n: int) -> list[Task]:
-        trials, space = self.trials, self.space
-        queued = sorted(t for t in trials._pending if trials._records[t].state == JOB_STATE_NEW)[:n]
-        records = [trials._records[tid] for tid in queued]
+        store, space = self.store, self.space
+        records = store.queued()[:n]
         k = n - len(records)
         if k > 0:
-            history = trials._history(space)
-            tids = trials.new_trial_ids(k)
+            history = store.history(space)
+            tids = store.new_tids(k)
             rng = np.random.default_rng([self.seed, tids[0]])
             rows = np.asarray(self.propose(space, history, k, rng, **self.options), dtype=float)
             if rows.shape != (k, space.n_dims):
@@ -428,7 +454,7 @@ class _Loop:
         tasks = []
         now = utcnow()
         for rec in records:
-            trials._put(
+            store.put(
                 Trial(
                     tid=rec.tid,
                     state=JOB_STATE_RUNNING,
@@ -457,14 +483,14 @@ class _Loop:
         return tasks
 
     def record(self, out: Outcome) -> None:
-        trials = self.trials
+        store = self.store
         self.running.pop(out.tid, None)
-        prev = trials._records.get(out.tid)
+        prev = store.get(out.tid)
         if prev is None:
             return
         if out.state == CANCELLED and out.attempts == 0:
             # never started (queued in-process): forget it, it will be suggested again if needed
-            trials._delete(out.tid)
+            store.delete(out.tid)
             return
         now = utcnow()
         book = prev.book_time
@@ -474,7 +500,7 @@ class _Loop:
             result = dict(out.result or {})
             attachments = result.pop("attachments", None)
             if isinstance(attachments, dict):  # hyperopt keeps these apart from the result
-                trials.attachments.setdefault(f"ATTACH::{out.tid}", {}).update(attachments)
+                self.trials.attachments.setdefault(f"ATTACH::{out.tid}", {}).update(attachments)
             trial = Trial(
                 tid=out.tid,
                 state=JOB_STATE_DONE,
@@ -508,9 +534,7 @@ class _Loop:
                 refresh_time=now,
                 attempts=out.attempts,
             )
-        trials._put(trial)
-        if self.trial_file is not None:
-            self.trial_file.append(trial)
+        store.put(trial)
         self.finished.append(trial)
         if trial.state == JOB_STATE_ERROR or trial.result.get("status") == STATUS_FAIL:
             self.n_failed += 1
@@ -555,16 +579,17 @@ class _Loop:
         bar.show(self.n_counted(), running=len(self.running), failed=self.n_failed, best=self.best_loss())
 
     def flush(self) -> None:
-        """Pass the trials that reached a final state since the last call to the listeners."""
+        """Make the records durable, then pass the trials that reached a final state since the
+        last call to the listeners (so nobody hears of a trial a crash could still lose)."""
+        self.store.sync()
         if self.finished:
             batch, self.finished = self.finished, []
             self.listeners.trials_finished(batch)
 
     def run_end(self, error: BaseException | None = None) -> RunEnd:
         self.flush()
-        best = self.trials._best_trial()
         return RunEnd(
-            best=best,
+            best=self.store.best(),
             counts=self.trials._outcome_counts(),
             stop_reason=self.stop_reason,
             error=error,
@@ -606,7 +631,7 @@ class _Loop:
         deadline = time.monotonic() + grace
         while self.running and time.monotonic() < deadline:
             outs = self.backend.wait(max(0.0, deadline - time.monotonic()))
-            if not outs and getattr(self.backend, "returns_immediately", False):
+            if not outs and self.backend.returns_immediately:
                 break
             for out in outs:
                 try:

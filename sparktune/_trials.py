@@ -8,36 +8,56 @@ suggestion).
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from typing import Any, Iterator, Mapping, Sequence
+import os
+from typing import Any, Callable, ContextManager, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from sparktune._record import FINAL_STATES, Trial, from_epoch, utcnow
 from sparktune._space import SearchSpace
-from sparktune._suggest import GrowingRows, GrowingVector, History
+from sparktune._store import MemoryStore, TrialStore
+from sparktune._suggest import History
+from sparktune.backends._base import Backend, Task
+from sparktune.backends.local import InProcessBackend
 from sparktune.base import (
     JOB_STATE_CANCEL,
     JOB_STATE_DONE,
     JOB_STATE_ERROR,
     JOB_STATE_NEW,
-    JOB_STATE_RUNNING,
     JOB_VALID_STATES,
     STATUS_OK,
 )
 from sparktune.exceptions import NO_EVALUATION_TASKS, AllTrialsFailed, InvalidTrial
 
 
-class _HistoryCache:
-    """The suggester's arrays for one space, appended to as trials reach a final state."""
+class EngineSettings:
+    """What a ``Trials`` tells the fmin loop about how to run (the declared engine hook).
 
-    def __init__(self, space: SearchSpace) -> None:
-        self.labels = space.labels
-        self.X = GrowingRows(space.n_dims)
-        self.y = GrowingVector()
-        self.X_failed = GrowingRows(space.n_dims)
-        self.cursor = 0  # position in Trials._finished already appended
+    Attributes:
+        timeout: seconds for the whole run, used when ``fmin(timeout=None)``.
+        loss_threshold: used when ``fmin(loss_threshold=None)``.
+        trial_timeout: seconds one trial may run before it is cancelled.
+        synchronous: propose and wait for whole batches of ``parallelism`` trials.
+        record_failures: record a raising objective and go on, whatever
+            ``catch_eval_exceptions`` says (hyperopt's SparkTrials does so).
+    """
+
+    __slots__ = ("timeout", "loss_threshold", "trial_timeout", "synchronous", "record_failures")
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        loss_threshold: float | None = None,
+        trial_timeout: float | None = None,
+        synchronous: bool = False,
+        record_failures: bool = False,
+    ) -> None:
+        self.timeout = timeout
+        self.loss_threshold = loss_threshold
+        self.trial_timeout = trial_timeout
+        self.synchronous = synchronous
+        self.record_failures = record_failures
 
 
 class Trials:
@@ -47,76 +67,70 @@ class Trials:
     trials that are new, running or done (the objective returned, with status ok or fail).
     ``all_trials`` also holds trials whose objective raised (``misc["error"]`` and
     ``misc["traceback"]``) and trials that were cancelled.
+
+    Args:
+        exp_key: hyperopt's experiment key, copied into every document's ``exp_key``.
+        refresh: accepted for hyperopt compatibility; views here are always current, so there is
+            nothing to refresh.
+        store: the ``TrialStore`` the records live in (``sparktune._store``); a new
+            ``MemoryStore`` by default.
     """
 
     asynchronous = False
 
-    def __init__(self, exp_key: Any = None, refresh: bool = True) -> None:
+    def __init__(self, exp_key: Any = None, refresh: bool = True, *, store: TrialStore | None = None) -> None:
         self._exp_key = exp_key
-        self._records: dict[int, Trial] = {}
-        self._docs: dict[int, dict[str, Any]] = {}
-        self._finished: list[int] = []  # tids in the order they reached a final state
+        self._store: TrialStore = store if store is not None else MemoryStore()
+        self._docs: dict[int, tuple[Trial, dict[str, Any]]] = {}  # tid -> (record, its document)
         self._labels: tuple[str, ...] = ()
-        self._hist: _HistoryCache | None = None
         self.attachments: dict[str, Any] = {}
-        # Derived state kept up to date by _put/_delete, so that the fmin loop does O(1) work per
-        # trial instead of scanning every record (matters at thousands of trials).
-        self._counts: dict[int, int] = {}
-        self._pending: set[int] = set()  # tids in state NEW or RUNNING
-        self._best: tuple[float, int] | None = None  # (loss, tid) of the best ok trial
-        self._next_tid = 0  # above every tid recorded or handed out
-        self._metadata: dict[str, str] = {}  # durable string map for run listeners (see _events)
 
-    # -- recording (used by the fmin loop) ----------------------------------------------------
+    # -- the declared hooks the fmin loop uses -------------------------------------------------
+
+    @property
+    def store(self) -> TrialStore:
+        """The ``TrialStore`` holding this object's records (the fmin loop talks to it only)."""
+        return self._store
+
+    def _engine_settings(self) -> EngineSettings:
+        """How the loop should run trials of this store (``SparkTrials`` overrides it)."""
+        return EngineSettings()
+
+    def _engine_description(self) -> dict[str, Any]:
+        """The engine's settings as plain values, for tracking and display."""
+        return {"engine": "in-process", "parallelism": 1}
+
+    def _make_backend(
+        self,
+        fn: Callable[..., Any],
+        call: Callable[[Callable[..., Any], Task], Any] | None = None,
+        trial_context: Callable[[int], ContextManager[Any]] | None = None,
+    ) -> Backend:
+        """The backend that evaluates this store's trials (called once per fmin)."""
+        return InProcessBackend(fn, call, trial_context)
 
     def _set_labels(self, labels: Sequence[str]) -> None:
         if tuple(labels) != self._labels:
             self._labels = tuple(labels)
             self._docs.clear()
 
-    def _put(self, trial: Trial) -> None:
-        prev = self._records.get(trial.tid)
-        if prev is not None:
-            self._forget(prev)
-        self._records[trial.tid] = trial
-        self._next_tid = max(self._next_tid, trial.tid + 1)
-        self._docs.pop(trial.tid, None)
-        self._counts[trial.state] = self._counts.get(trial.state, 0) + 1
-        if trial.state in (JOB_STATE_NEW, JOB_STATE_RUNNING):
-            self._pending.add(trial.tid)
-        loss = trial.loss
-        if loss is not None and not math.isnan(loss) and (self._best is None or (loss, trial.tid) < self._best):
-            self._best = (loss, trial.tid)
-        if trial.state in FINAL_STATES and (prev is None or prev.state not in FINAL_STATES):
-            self._finished.append(trial.tid)
+    # -- shorthands over the store (kept for tests, benchmarks and early stopping) ------------------
 
-    def _forget(self, trial: Trial) -> None:
-        """Take ``trial`` out of the derived state (before it is replaced or deleted)."""
-        self._counts[trial.state] -= 1
-        self._pending.discard(trial.tid)
-        if self._best is not None and self._best[1] == trial.tid:  # rare: the best trial is replaced
-            ok = [(t.loss, t.tid) for t in self._records.values() if t.tid != trial.tid and t.loss is not None]
-            self._best = min(((loss, tid) for loss, tid in ok if not math.isnan(loss)), default=None)
+    @property
+    def _records(self) -> Mapping[int, Trial]:
+        return {t.tid: t for t in self._store.records()}
 
-    def _delete(self, tid: int) -> None:
-        """Remove a trial that never started (a queued trial cancelled at a stop)."""
-        self._forget(self._records[tid])
-        del self._records[tid]
-        self._docs.pop(tid, None)
+    def _history(self, space: SearchSpace) -> History:
+        return self._store.history(space)
 
     def _count(self, *states: int) -> int:
-        return sum(self._counts.get(s, 0) for s in states)
-
-    def _best_loss(self) -> float | None:
-        return None if self._best is None else self._best[0]
-
-    def _best_trial(self) -> Trial | None:
-        return None if self._best is None else self._records[self._best[1]]
+        return self._store.count(*states)
 
     def _outcome_counts(self) -> dict[str, int]:
         """Trials by outcome: ok, fail (status fail), error (raised), cancelled, total."""
-        counts = {"ok": 0, "fail": 0, "error": 0, "cancelled": 0, "total": len(self._records)}
-        for t in self._records.values():
+        counts = {"ok": 0, "fail": 0, "error": 0, "cancelled": 0, "total": 0}
+        for t in self._store.records():
+            counts["total"] += 1
             if t.state == JOB_STATE_DONE:
                 counts["ok" if t.result.get("status") == STATUS_OK else "fail"] += 1
             elif t.state == JOB_STATE_ERROR:
@@ -125,34 +139,30 @@ class Trials:
                 counts["cancelled"] += 1
         return counts
 
-    def _update(self, tid: int, **changes: Any) -> Trial:
-        trial = dataclasses.replace(self._records[tid], **changes)
-        self._put(trial)
-        return trial
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Trials:
+        """The trials of a ``trials_save_file`` (what hyperopt programs got from ``pickle.load``).
 
-    def _records_in_order(self) -> list[Trial]:
-        return [self._records[t] for t in sorted(self._records)]
+        Reads JSON only, never runs code, takes no lease: a run may be writing the file.
 
-    def _history(self, space: SearchSpace) -> History:
-        """The suggester's view: finished ok / failed rows, plus the pending ones."""
-        h = self._hist
-        if h is None or h.labels != space.labels:
-            h = self._hist = _HistoryCache(space)
-        for tid in sorted(self._finished[h.cursor :]):  # tid order: reproducible whatever finished first
-            trial = self._records[tid]
-            if trial.state == JOB_STATE_CANCEL:
-                continue
-            row = space.vals_to_row(trial.vals, what=f"trial {tid}")
-            loss = trial.loss
-            if loss is not None and not math.isnan(loss):
-                h.X.append(row)
-                h.y.append(loss)
-            else:
-                h.X_failed.append(row)
-        h.cursor = len(self._finished)
-        pending = [space.vals_to_row(self._records[t].vals, what=f"trial {t}") for t in sorted(self._pending)]
-        X_pending = np.array(pending) if pending else np.empty((0, space.n_dims))
-        return History(X=h.X.view(), y=h.y.view(), X_pending=X_pending, X_failed=h.X_failed.view())
+        Raises:
+            sparktune.storage.TrialFileError: the file is not a sparktune trial file or is corrupt.
+        """
+        from sparktune.storage import open_trial_log
+
+        log = open_trial_log(path)
+        if not log.exists():
+            from sparktune.storage import TrialFileError
+
+            raise TrialFileError(f"no sparktune trial file at {str(path)!r}")
+        found = log.load()
+        trials = cls()
+        for trial in found.trials:
+            trials._store.put(trial)
+        trials._set_labels(found.labels)
+        for key, value in found.metadata.items():
+            trials._store.metadata[key] = value
+        return trials
 
     # -- hyperopt's document API ---------------------------------------------------------------
 
@@ -161,13 +171,20 @@ class Trials:
     _error_with_traceback = False
 
     def _doc(self, tid: int) -> dict[str, Any]:
-        doc = self._docs.get(tid)
-        if doc is None:
-            rec = self._records[tid]
-            doc = self._docs[tid] = rec.to_doc(self._labels)
-            doc["exp_key"] = self._exp_key
-            if self._error_with_traceback and rec.error is not None and rec.traceback:
-                doc["misc"]["error"] = (rec.error[0], f"{rec.error[1]}\n\n{rec.traceback}")
+        rec = self._store.get(tid)
+        if rec is None:
+            raise KeyError(f"no trial with tid {tid}")
+        return self._doc_of(rec)
+
+    def _doc_of(self, rec: Trial) -> dict[str, Any]:
+        cached = self._docs.get(rec.tid)
+        if cached is not None and cached[0] is rec:
+            return cached[1]
+        doc = rec.to_doc(self._labels)
+        doc["exp_key"] = self._exp_key
+        if self._error_with_traceback and rec.error is not None and rec.traceback:
+            doc["misc"]["error"] = (rec.error[0], f"{rec.error[1]}\n\n{rec.traceback}")
+        self._docs[rec.tid] = (rec, doc)
         return doc
 
     def to_pandas(self) -> Any:
@@ -179,7 +196,7 @@ class Trials:
 
     @property
     def _dynamic_trials(self) -> list[dict[str, Any]]:
-        return [self._doc(t) for t in sorted(self._records)]
+        return [self._doc_of(t) for t in self._store.records()]
 
     @property
     def _trials(self) -> list[dict[str, Any]]:
@@ -188,7 +205,7 @@ class Trials:
     @property
     def trials(self) -> list[dict[str, Any]]:
         """Documents of the trials that are new, running or done (hyperopt's ``trials``)."""
-        return [self._doc(t) for t in sorted(self._records) if self._records[t].state in JOB_VALID_STATES]
+        return [self._doc_of(t) for t in self._store.records() if t.state in JOB_VALID_STATES]
 
     @property
     def all_trials(self) -> list[dict[str, Any]]:
@@ -199,7 +216,7 @@ class Trials:
         return iter(self.trials)
 
     def __len__(self) -> int:
-        return self._count(*JOB_VALID_STATES)
+        return self._store.count(*JOB_VALID_STATES)
 
     def __getitem__(self, item: Any) -> Any:
         return self.trials[item]
@@ -260,12 +277,13 @@ class Trials:
         Raises:
             AllTrialsFailed: no trial finished with status ok.
         """
-        if self._best is None:
+        best = self._store.best()
+        if best is None:
             raise AllTrialsFailed(
-                f"{NO_EVALUATION_TASKS} No trial finished with status 'ok' ({len(self._records)} trial(s) "
+                f"{NO_EVALUATION_TASKS} No trial finished with status 'ok' ({self._store.count()} trial(s) "
                 "recorded); see trials.all_trials for their errors"
             )
-        return self._doc(self._best[1])
+        return self._doc_of(best)
 
     @property
     def argmin(self) -> dict[str, int | float]:
@@ -278,16 +296,14 @@ class Trials:
 
     def count_by_state_synced(self, arg: Any, trials: Any = None) -> int:
         states = set(arg) if isinstance(arg, (list, tuple, set)) else {arg}
-        return self._count(*states)
+        return self._store.count(*states)
 
     count_by_state_unsynced = count_by_state_synced
 
     # -- inserting trials (hyperopt API; used by generate_trials_to_calculate) ----------------
 
     def new_trial_ids(self, n: int) -> list[int]:
-        start = self._next_tid
-        self._next_tid = start + n
-        return list(range(start, start + n))
+        return self._store.new_tids(n)
 
     def new_trial_docs(
         self, tids: Sequence[int], specs: Sequence[Any], results: Sequence[Any], miscs: Sequence[Any]
@@ -319,17 +335,26 @@ class Trials:
         return docs
 
     def insert_trial_doc(self, doc: Mapping[str, Any]) -> int:
-        trial = Trial.from_doc(doc)
-        if trial.tid in self._records:
-            raise InvalidTrial(f"a trial with tid {trial.tid} is already recorded")
-        self._put(trial)
-        return trial.tid
+        return self.insert_trial_docs([doc])[0]
 
     def insert_trial_docs(self, docs: Sequence[Mapping[str, Any]]) -> list[int]:
-        return [self.insert_trial_doc(d) for d in docs]
+        """Add hyperopt-shaped documents as records (through the store, so a trial file gets them)."""
+        trials = [Trial.from_doc(d) for d in docs]
+        seen: set[int] = set()
+        for trial in trials:
+            if self._store.get(trial.tid) is not None or trial.tid in seen:
+                raise InvalidTrial(f"a trial with tid {trial.tid} is already recorded")
+            seen.add(trial.tid)
+        for trial in trials:
+            self._store.put(trial)
+        self._store.sync()
+        return [t.tid for t in trials]
 
     def delete_all(self) -> None:
-        self.__init__(exp_key=self._exp_key)  # type: ignore[misc]
+        """Forget every trial (in the store too) and every attachment."""
+        self._store.clear()
+        self._docs.clear()
+        self.attachments.clear()
 
     def trial_attachments(self, trial: Mapping[str, Any]) -> dict[str, Any]:
         return self.attachments.setdefault(f"ATTACH::{trial['tid']}", {})
@@ -346,8 +371,7 @@ class Trials:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_docs"] = {}
-        state["_hist"] = None
         return state
 
 
-__all__ = ["Trial", "Trials", "from_epoch", "utcnow"]
+__all__ = ["FINAL_STATES", "EngineSettings", "Trial", "Trials", "from_epoch", "utcnow"]

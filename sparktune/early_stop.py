@@ -20,9 +20,10 @@ def no_progress_loss(iteration_stop_count: int = 20, percent_increase: float = 0
     def stop_fn(
         trials: Any, best_loss: float | None = None, iteration_no_progress: int = 0, seen: int = 0
     ) -> tuple[bool, list[Any]]:
-        finished = trials._finished
+        store = trials.store
+        finished = store.finished_order()
         for tid in finished[seen:]:
-            trial = trials._records.get(tid)
+            trial = store.get(tid)
             if trial is None or trial.state not in (JOB_STATE_DONE, JOB_STATE_ERROR, JOB_STATE_CANCEL):
                 continue
             new_loss = trial.loss

@@ -1,9 +1,19 @@
-"""Exceptions, named as in ``hyperopt.exceptions``."""
+"""Exceptions: one base, ``SparktuneError``, for every error the library raises on its own account.
+
+Each also derives from the built-in type that hyperopt code catches (``ValueError`` for a bad
+space or trial, ``TypeError`` for a bad objective, ``ImportError`` for a missing dependency), so
+``except ValueError`` written for hyperopt keeps working. The names follow
+``hyperopt.exceptions``.
+"""
 
 from __future__ import annotations
 
 
-class BadSearchSpace(ValueError):
+class SparktuneError(Exception):
+    """Base of the library's own errors: ``except SparktuneError`` catches every one of them."""
+
+
+class BadSearchSpace(SparktuneError, ValueError):
     """The search space breaks a rule (the message names the label, the rule and the value)."""
 
 
@@ -11,15 +21,15 @@ class DuplicateLabel(BadSearchSpace):
     """Two different expressions in one space share a label."""
 
 
-class InvalidTrial(ValueError):
+class InvalidTrial(SparktuneError, ValueError):
     """A trial document or point does not match the search space."""
 
 
-class InvalidResultStatus(ValueError):
+class InvalidResultStatus(SparktuneError, ValueError):
     """The objective returned a status that is not one of ``STATUS_STRINGS``."""
 
 
-class InvalidLoss(ValueError):
+class InvalidLoss(SparktuneError, ValueError):
     """The objective returned a loss that is not a real, non-NaN number."""
 
 
@@ -27,12 +37,12 @@ class InvalidLoss(ValueError):
 NO_EVALUATION_TASKS = "There are no evaluation tasks, cannot return argmin of task losses."
 
 
-class AllTrialsFailed(Exception):
+class AllTrialsFailed(SparktuneError):
     """No trial finished with status 'ok', so there is no best trial. The message starts with
     hyperopt's sentence (``NO_EVALUATION_TASKS``)."""
 
 
-class InvalidAnnotatedParameter(ValueError):
+class InvalidAnnotatedParameter(SparktuneError, ValueError):
     """``space="annotated"`` was used but a parameter of the objective has no hp annotation."""
 
 
@@ -45,4 +55,5 @@ __all__ = [
     "InvalidLoss",
     "InvalidResultStatus",
     "InvalidTrial",
+    "SparktuneError",
 ]

@@ -26,9 +26,9 @@ import numbers
 from typing import Any, Callable, ContextManager
 
 from sparktune import _spark_compat as compat
-from sparktune._trials import Trials
+from sparktune import _validate
+from sparktune._trials import EngineSettings, Trials
 from sparktune.backends._base import Backend, Task
-from sparktune.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_OK
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,6 @@ MAX_PARALLELISM = 1024
 
 _RUN_ON = ("executors", "driver")
 _TRANSPORTS = ("auto", "socket", "jobs")
-
-
-def _positive_number(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0):
-        raise ValueError(f"`{name}` must be None or a positive number of seconds, got {name}={value!r}")
 
 
 class SparkTrials(Trials):
@@ -114,27 +109,13 @@ class SparkTrials(Trials):
             raise TypeError(f"`parallelism` must be None or an int, got parallelism={parallelism!r}")
         if parallelism is not None and not 1 <= parallelism <= MAX_PARALLELISM:
             raise ValueError(f"`parallelism` must be between 1 and {MAX_PARALLELISM}, got parallelism={parallelism}")
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0
-        ):
-            raise ValueError(f"The timeout argument should be None or a positive value. Given value: {timeout}")
-        if loss_threshold is not None and (
-            isinstance(loss_threshold, bool) or not isinstance(loss_threshold, numbers.Real)
-        ):
-            raise ValueError(
-                f"The loss_threshold argument should be None or a numeric value. Given value: {loss_threshold}"
-            )
-        if run_on not in _RUN_ON:
-            raise ValueError(f"`run_on` must be one of {list(_RUN_ON)}, got run_on={run_on!r}")
-        _positive_number("trial_timeout", trial_timeout)
-        if not isinstance(synchronous, bool):
-            raise TypeError(f"`synchronous` must be a bool, got synchronous={synchronous!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, numbers.Integral):
-            raise TypeError(f"`max_retries` must be an int, got max_retries={max_retries!r}")
-        if max_retries < 0:
-            raise ValueError(f"`max_retries` must be >= 0, got max_retries={max_retries}")
-        if transport not in _TRANSPORTS:
-            raise ValueError(f"`transport` must be one of {list(_TRANSPORTS)}, got transport={transport!r}")
+        timeout = _validate.timeout(timeout)
+        loss_threshold = _validate.loss_threshold(loss_threshold)
+        _validate.one_of("run_on", run_on, _RUN_ON)
+        trial_timeout = _validate.timeout(trial_timeout, "trial_timeout")
+        _validate.flag("synchronous", synchronous)
+        max_retries = _validate.count("max_retries", max_retries, minimum=0)
+        _validate.one_of("transport", transport, _TRANSPORTS)
         if resource_profile is not None and run_on != "executors":
             raise ValueError(
                 "`resource_profile` applies to trial tasks on executors: it needs run_on='executors', "
@@ -180,32 +161,49 @@ class SparkTrials(Trials):
             )
         self.parallelism = int(parallelism)
 
+    def _engine_settings(self) -> EngineSettings:
+        """The declared engine hook: this store's run settings for the fmin loop."""
+        return EngineSettings(
+            timeout=self.timeout,
+            loss_threshold=self.loss_threshold,
+            trial_timeout=self.trial_timeout,
+            synchronous=self.synchronous,
+            record_failures=True,  # hyperopt's SparkTrials records raising objectives and goes on
+        )
+
+    def _engine_description(self) -> dict[str, Any]:
+        return {
+            "engine": "spark",
+            "parallelism": self.parallelism,
+            "run_on": self.run_on,
+            "trial_timeout": self.trial_timeout,
+            "synchronous": self.synchronous,
+            "max_retries": self.max_retries,
+            "transport": self.transport,
+        }
+
+    def delete_all(self) -> None:
+        """Forget every trial; the settings and the Spark session stay."""
+        Trials.delete_all(self)
+
     # -- hyperopt SparkTrials' counters ---------------------------------------------------------
 
     def count_successful_trials(self) -> int:
         """Trials whose objective returned with status "ok"."""
-        return sum(
-            1
-            for t in self.all_trials
-            if t["state"] == JOB_STATE_DONE and (t.get("result") or {}).get("status") == STATUS_OK
-        )
+        return self._outcome_counts()["ok"]
 
     def count_failed_trials(self) -> int:
         """Trials whose objective raised, returned status "fail", or whose worker died for good."""
-        return sum(
-            1
-            for t in self.all_trials
-            if t["state"] == JOB_STATE_ERROR
-            or (t["state"] == JOB_STATE_DONE and (t.get("result") or {}).get("status") != STATUS_OK)
-        )
+        counts = self._outcome_counts()
+        return counts["fail"] + counts["error"]
 
     def count_cancelled_trials(self) -> int:
         """Trials cancelled by a timeout, early stop or interrupt."""
-        return sum(1 for t in self.all_trials if t["state"] == JOB_STATE_CANCEL)
+        return self._outcome_counts()["cancelled"]
 
     def count_total_trials(self) -> int:
         """All trials, whatever their state."""
-        return len(self.all_trials)
+        return self.store.count()
 
     @property
     def spark(self) -> Any:

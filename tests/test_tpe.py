@@ -587,3 +587,15 @@ def test_groups_follow_conditions_and_mark_gating_choices() -> None:
         < order.index(by_col[sp.index["g"]].key_col)
     )
     assert len(compile_model(sp, False).groups) == sp.n_dims
+
+
+def test_tpe_defaults_have_one_source() -> None:
+    """Every option the sampler reads comes from ``tpe.DEFAULTS``: Options has no defaults of its
+    own, and its fields are exactly DEFAULTS' names (``verbose`` only affects logging)."""
+    import dataclasses
+
+    fields = dataclasses.fields(Options)
+    assert all(f.default is dataclasses.MISSING for f in fields)
+    assert {f.name for f in fields} == set(tpe.DEFAULTS) - {"verbose"}
+    with pytest.raises(KeyError):
+        Options.from_kwargs(**{k: v for k, v in tpe.DEFAULTS.items() if k not in ("verbose", "batch_gamma")})

@@ -84,7 +84,7 @@ def test_running_trials_left_by_an_interrupted_run_are_run_again():
 
     trials = Trials()
     fmin(lambda x: x, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=3, trials=trials, show_progressbar=False)
-    trials._put(Trial(tid=3, state=JOB_STATE_RUNNING, vals={"x": 0.125}))  # as a pickled mid-run store has
+    trials.store.put(Trial(tid=3, state=JOB_STATE_RUNNING, vals={"x": 0.125}))  # as a pickled mid-run store has
     fmin(lambda x: x, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=5, trials=trials, show_progressbar=False)
     assert len(trials) == 5 and all(d["state"] == JOB_STATE_DONE for d in trials.trials)
     assert trials.trials[3]["result"]["loss"] == 0.125

@@ -42,16 +42,14 @@ or earlier in the same batch) also widens the good density's kernels by
 one of several steps taken from the same incumbent before the model learns from any of them,
 and for several steps from one point a longer step pays (as the best step size of an evolution
 strategy grows with its population); the first proposal of a batch with nothing in flight keeps
-the sequential bandwidth. Measured at 50 evaluations in batches of 8 (11 problems, 60 seeds):
-factor 1 -> 44.6% of random search's mean regret removed, 1.5 -> 47.9%, 2 -> 48.5%,
-2.5 -> 48.8%, 3 -> 45.7%; sequential proposals are unchanged. ``batch_gamma`` (default 0.15)
+the sequential bandwidth (the measurements behind the factor are in benchmarks/README.md). ``batch_gamma``
 replaces ``gamma`` in the split (T1) of such proposals, so that the recombination below
 averages more good observations. Two options, off by default, change only proposals made while
 trials are in flight: ``batch_widen_first`` treats the first member of a batch of n > 1 as in
 flight too, and ``batch_n_EI_candidates`` replaces ``n_EI_candidates`` in (T5). Neither beat
 the defaults by more than the seed noise (benchmarks/README.md).
 
-Recombination (T6, ``batch_recombination``, default 1): a proposal made while trials are in
+Recombination (T6, ``batch_recombination``; defaults in ``sparktune.tpe.DEFAULTS``): a proposal made while trials are in
 flight draws its candidates around the rank-weighted mean of the good set instead of around
 single good observations. Such a proposal is one of several steps taken from the same model
 before it learns from any of them; an evolution strategy with a population of steps centres
@@ -60,13 +58,8 @@ lambda)``: the parents' independent deviations from the optimum partly cancel in
 Beyer 1995, "Toward a theory of evolution strategies: on the benefits of sex", Evolutionary
 Computation 3(1); the weights are CMA-ES's, Hansen 2016), and (T5) still chooses among the
 candidates by ``l/g``. The first member of a batch with nothing in flight, and every sequential
-proposal, are unchanged. Measured with ``benchmarks/batch_loop.py`` (budget 50, batches of 8,
-the 11 problems, share of random search's mean regret removed): on held-out seeds 20-219, no
-recombination 47.0%, the plain mean of the good set 51.5%, the rank-weighted mean 52.6%, with
-``batch_gamma=0.15`` 54.0%; checked once on fresh seeds 420-619: 52.6% (plain mean) -> 54.1%
-(the defaults), 91.1% of the sequential advantage kept (seeds 220-419: 91.0%). On 2,000
-fresh seeds (620-2619) the defaults keep 92.6% (95% interval 91.7-93.6%); the reported full run
-(seeds 0-19) keeps 88.2% (interval 78-99%; benchmarks/README.md).
+proposal, are unchanged. The measurements behind these choices (seeds, problems, shares of
+the sequential advantage kept) are in benchmarks/README.md.
 
 Fully discrete spaces: no configuration already seen (finished, running, failed or earlier in the
 batch) is proposed while an unseen one remains.
@@ -103,7 +96,8 @@ _MAX_ENUMERATE = 1 << 20
 
 @dataclass(frozen=True)
 class Options:
-    """Validated TPE options (see ``sparktune.tpe.suggest`` for their meaning)."""
+    """Validated TPE options. Their defaults and meaning live in one place, ``sparktune.tpe.DEFAULTS``;
+    every field is required here so that no second default can drift from it."""
 
     n_startup_jobs: int
     gamma: float
@@ -117,11 +111,11 @@ class Options:
     bandwidth_factor: float
     min_bandwidth_factor: float | None
     bandwidth: str
-    batch_bandwidth_factor: float = 1.0
-    batch_gamma: float | None = None
-    batch_widen_first: bool = False
-    batch_n_EI_candidates: int | None = None
-    batch_recombination: float = 0.0
+    batch_bandwidth_factor: float
+    batch_gamma: float | None
+    batch_widen_first: bool
+    batch_n_EI_candidates: int | None
+    batch_recombination: float
 
     @classmethod
     def from_kwargs(cls, **opts: Any) -> Options:
@@ -154,7 +148,7 @@ class Options:
             raise ValueError(
                 f"tpe option `bandwidth` must be 'scott', 'neighbour' or 'neighbour-both', got bandwidth={bw!r}"
             )
-        bg = opts.get("batch_gamma")
+        bg = opts["batch_gamma"]
         mbf = opts["min_bandwidth_factor"]
         if mbf is not None:
             mbf = number("min_bandwidth_factor", 0.0, 1.0)
@@ -173,9 +167,9 @@ class Options:
             bandwidth=bw,
             batch_bandwidth_factor=number("batch_bandwidth_factor", 0.0, math.inf),
             batch_gamma=None if bg is None else number("batch_gamma", 0.0, 1.0 if split == "linear" else math.inf),
-            batch_widen_first=bool(opts.get("batch_widen_first", False)),
+            batch_widen_first=bool(opts["batch_widen_first"]),
             batch_n_EI_candidates=(
-                None if opts.get("batch_n_EI_candidates") is None else integer("batch_n_EI_candidates", 1)
+                None if opts["batch_n_EI_candidates"] is None else integer("batch_n_EI_candidates", 1)
             ),
             batch_recombination=number("batch_recombination", 0.0, 1.0, low_open=False),
         )

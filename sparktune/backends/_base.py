@@ -58,9 +58,17 @@ class Outcome:
 
 
 class Backend(Protocol):
-    """Evaluates trials. ``parallelism`` is the most tasks it runs at once."""
+    """Evaluates trials.
+
+    Attributes:
+        parallelism: the most tasks it runs at once.
+        returns_immediately: True when ``wait`` never blocks and an empty answer means nothing
+            is left to report (in-process evaluation); False when an empty answer only means
+            the timeout passed.
+    """
 
     parallelism: int
+    returns_immediately: bool
 
     def submit(self, tasks: Sequence[Task]) -> None:
         """Start evaluating ``tasks`` (never more than the free slots the driver computed)."""

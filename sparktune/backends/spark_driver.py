@@ -42,6 +42,8 @@ class DriverThreadBackend:
         trial_context: entered around each objective call in its thread (run listeners), or None.
     """
 
+    returns_immediately = False
+
     def __init__(
         self,
         session: Any,

@@ -45,6 +45,7 @@ from sparktune.backends.spark_worker import (
     send_frame,
     slot_main,
 )
+from sparktune.exceptions import SparktuneError
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ _CANCEL_GRACE_S = 1.0
 _REINTERRUPT_S = 0.25
 
 
-class ObjectiveNotPicklable(TypeError):
+class ObjectiveNotPicklable(SparktuneError, TypeError):
     """The objective (or something it references) cannot be pickled to ship it to executors."""
 
 
-class SparkObjectInObjective(TypeError):
+class SparkObjectInObjective(SparktuneError, TypeError):
     """The objective references a SparkSession/SparkContext/DataFrame but runs on executors."""
 
 
@@ -207,6 +208,8 @@ class ExecutorBackend:
         transport: "socket", "jobs" or "auto" (socket when executors can reach this process).
         resource_profile: a ``pyspark.resource.ResourceProfile`` for the trial tasks, or None.
     """
+
+    returns_immediately = False
 
     def __init__(
         self,
