@@ -226,19 +226,14 @@ def test_resume_from_trial_file_continues_the_parent_without_duplicates(
     assert parent2.data.params["max_evals"] == "5" and parent2.data.tags["sparktune.setting.max_evals"] == "9"
     assert parent2.data.metrics["trials_total"] == 9
     # the same Trials again: the parent id comes from the store's metadata
-    assert trials._metadata[tracking.META_PARENT] == parent1.info.run_id
+    assert trials.store.metadata[tracking.META_PARENT] == parent1.info.run_id
     run_fmin(11, trials, trials_save_file=path)
     parent3, children3 = check_one_parent(uri, exp, trials)
     assert parent3.info.run_id == parent1.info.run_id and len(children3) == 11
 
 
 def _loaded(path: str) -> Trials:
-    from sparktune.storage import TrialFile
-
-    trials = Trials()
-    for t in TrialFile(path).load()[1]:
-        trials._put(t)
-    return trials
+    return Trials.load(path)
 
 
 def test_log_every_trial_false_writes_only_the_parent(sqlite_uri: str, use_uri: Any, experiment: Any) -> None:
