@@ -80,9 +80,9 @@ This needs MLflow 2.18 or later for ``run_on="driver"`` (earlier versions keep o
 for the whole process, not one per thread; there only in-process trials get it).
 
 With ``SparkTrials(run_on="executors")`` (the default) the objective runs in a Python worker on
-an executor, where no run of sparktune is active: whatever it logs goes to the executor's own
-MLflow configuration (on Databricks the workspace, which starts a new run in the notebook's
-experiment; elsewhere usually ``./mlruns`` on the executor's disk), not to the trial's child run.
+an executor, where no run of sparktune is active: whatever it logs goes wherever MLflow is
+configured in that executor process (``mlflow.log_metric`` there starts a new run of its own; with
+no tracking URI set, in ``./mlruns`` on the executor's disk), not to the trial's child run.
 Return the numbers in the result dict instead (``{"loss": l, "status": "ok", "accuracy": a}``):
 they are logged to the child run on the driver.
 
