@@ -31,7 +31,6 @@ from sparktune.base import (
     STATUS_RUNNING,
     STATUS_STRINGS,
     STATUS_SUSPENDED,
-    Domain,
 )
 from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
 
