@@ -19,6 +19,7 @@ import argparse
 import copy
 import difflib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -567,12 +568,55 @@ def _add_output_options(p: argparse.ArgumentParser, *, default_dir: str | None) 
         help=f"write the trial table (trials.csv, needs pandas) and summary.json to this folder{where}",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
+    p.add_argument(
+        "--plots",
+        action="store_true",
+        help="also write history.png, importances.png, parallel.png and slices.png to the output folder "
+        "(needs matplotlib: pip install 'sparktune[plots]')",
+    )
+    p.add_argument(
+        "--mlflow",
+        action="store_true",
+        help="log the run to MLflow (tracking URI from MLFLOW_TRACKING_URI; pip install 'sparktune[mlflow]')",
+    )
 
 
 def _outputs_wanted(args: argparse.Namespace, default_dir: str | None) -> None:
     """Refuse, before anything runs, an output the user asked for that cannot be written."""
     if args.output is not None and args.output != default_dir and not _has_pandas():
         raise CommandError(f"--output writes trials.csv with pandas, which is not installed: {PANDAS_HINT}")
+    if args.plots:
+        if args.output is None:
+            raise CommandError("--plots writes into the output folder: give --output DIR")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise CommandError("--plots needs matplotlib, which is not installed: pip install 'sparktune[plots]'")
+    if args.mlflow:
+        if importlib.util.find_spec("mlflow") is None:
+            raise CommandError("--mlflow needs mlflow, which is not installed: pip install 'sparktune[mlflow]'")
+        import sparktune.mlflow
+
+        sparktune.mlflow.autolog()
+
+
+def write_plots(out_dir: str, trials: Any) -> list[str]:
+    """The run's figures as PNG files in ``out_dir`` (a figure that cannot be drawn is noted)."""
+    from sparktune import plot
+
+    written = []
+    for name, draw in (
+        ("history.png", plot.plot_optimization_history),
+        ("importances.png", plot.plot_param_importances),
+        ("parallel.png", plot.plot_parallel_coordinate),
+        ("slices.png", plot.plot_slice),
+    ):
+        path = os.path.join(out_dir, name)
+        try:
+            draw(trials).savefig(path, dpi=100)
+        except ValueError as exc:  # e.g. too few ok trials for importances
+            written.append(f"no {name} ({_one_line(exc)})")
+            continue
+        written.append(path)
+    return written
 
 
 def _one_line(exc: BaseException) -> str:
@@ -645,6 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sparktune: {_one_line(exc)}", file=sys.stderr)
         return 1
     saved = write_outputs(args.output, summary, trials) if args.output else []
+    if args.plots and args.output:
+        saved += write_plots(args.output, trials)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:

@@ -306,3 +306,20 @@ def test_console_entry_point_runs_as_script(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["trials"] == 3
+
+
+def test_demo_writes_plots_and_table_to_the_output_folder(tmp_path):
+    from sparktune.cli import main
+
+    out = tmp_path / "out"
+    assert main(["demo", "--local", "--plots", "--output", str(out)]) == 0
+    for name in ("trials.csv", "summary.json", "history.png", "importances.png", "parallel.png", "slices.png"):
+        assert (out / name).stat().st_size > 1000 or name == "summary.json", name
+    assert len((out / "trials.csv").read_text().splitlines()) == 31  # header + 30 trials
+
+
+def test_plots_without_an_output_folder_is_a_user_error(capsys):
+    from sparktune.cli import main
+
+    assert main(["run", "--conf", "conf/demo-local.toml", "--plots"]) == 2
+    assert "--plots writes into the output folder" in capsys.readouterr().err
