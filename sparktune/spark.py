@@ -114,6 +114,8 @@ class SparkTrials(Trials):
         _validate.one_of("run_on", run_on, _RUN_ON)
         trial_timeout = _validate.timeout(trial_timeout, "trial_timeout")
         _validate.flag("synchronous", synchronous)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, numbers.Integral):
+            raise TypeError(f"`max_retries` must be an int, got max_retries={max_retries!r}")
         max_retries = _validate.count("max_retries", max_retries, minimum=0)
         _validate.one_of("transport", transport, _TRANSPORTS)
         if resource_profile is not None and run_on != "executors":

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.spark
         ({"timeout": -1}, ValueError, "timeout argument should be None or a positive value"),
         ({"loss_threshold": "x"}, ValueError, "loss_threshold argument should be None or a numeric"),
         ({"run_on": "gpu"}, ValueError, "run_on='gpu'"),
-        ({"trial_timeout": 0}, ValueError, "trial_timeout=0"),
+        ({"trial_timeout": 0}, ValueError, "trial_timeout argument should be None or a positive value. Given value: 0"),
         ({"synchronous": 1}, TypeError, "synchronous=1"),
         ({"max_retries": -1}, ValueError, "max_retries=-1"),
         ({"max_retries": 1.0}, TypeError, "max_retries=1.0"),
