@@ -111,6 +111,18 @@ def test_the_mount_refuses_append_and_rename_like_a_volume(volume):
     f.unlink()
 
 
+def test_a_file_still_open_can_be_deleted(volume):
+    # The kernel sends a closed handle's release asynchronously, so a delete right after a close
+    # can reach the mount while the file still counts as open; it must not need a rename.
+    mnt, backing = volume
+    f = mnt / "open.txt"
+    f.write_bytes(b"x\n")
+    with open(f, "rb") as handle:
+        f.unlink()
+        assert handle.read() == b"x\n"
+    assert not (backing / "open.txt").exists()
+
+
 def test_the_journal_fails_there_with_a_clear_error(volume, tmp_path):
     mnt, backing = volume
     new = TrialFile(mnt / "new.jsonl")

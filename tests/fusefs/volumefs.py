@@ -139,7 +139,12 @@ class VolumeLikeFS(mfusepy.Operations):
 
 def main(argv: list[str]) -> None:
     root, mountpoint = argv
-    mfusepy.FUSE(VolumeLikeFS(root), mountpoint, foreground=True, nothreads=False, default_permissions=False)
+    # hard_remove: libfuse would otherwise "hide" a file still open by renaming it to .fuse_hidden*,
+    # and rename is refused here, so an unlink racing the kernel's asynchronous release of a just
+    # closed handle failed with ENOSYS (seen under CI). Volumes delete open files outright.
+    mfusepy.FUSE(
+        VolumeLikeFS(root), mountpoint, foreground=True, nothreads=False, default_permissions=False, hard_remove=True
+    )
 
 
 if __name__ == "__main__":
