@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 
 import pytest
@@ -175,6 +176,25 @@ def test_hyperopt_progress_callback_protocol():
 
     fmin(lambda p: p["x"], {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=7, show_progressbar=callback)
     assert opened == [(0, 7)] and sum(updates) == 7
+
+
+def test_hyperopt_tqdm_callback_prints_above_the_bar_and_restores_streams(capsys):
+    from sparktune.progress import no_progress_callback, tqdm_progress_callback
+
+    real = sys.stdout, sys.stderr
+
+    def fn(p):
+        print("inside the objective")
+        return p["x"]
+
+    fmin(fn, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=4, show_progressbar=tqdm_progress_callback)
+    assert (sys.stdout, sys.stderr) == real
+    out, err = capsys.readouterr()
+    assert out.count("inside the objective\n") == 4  # whole lines, on stdout
+    assert "4/4" in err and "best loss" in err  # the bar, on stderr
+    fmin(fn, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=2, show_progressbar=no_progress_callback)
+    out, err = capsys.readouterr()
+    assert out.count("inside the objective") == 2 and "2/2" not in err
 
 
 def test_progress_bar_shows_counts_when_forced(monkeypatch, capsys):

@@ -10,12 +10,12 @@ number of tests that pass is checked, so a module whose tests are all skipped fa
 When neither source works the test skips, or fails when the environment variable ``CI`` is set
 (a CI run must not pass without checking the compatibility claim).
 
-Modules run (``MODULES``): ``test_fmin``, ``test_randint``, ``test_pchoice`` and, added since,
-``test_webpage`` (the example on hyperopt's home page: a ``choice`` of tuples with ``lognormal``
-arithmetic, ``tpe``, ``space_eval``). ``PENDING`` modules run once sparktune has the module they
-test: ``test_plotting`` (``sparktune.plotting``, hyperopt's ``main_plot_*``; it takes its space from
-``test_domains.many_dists``, which needs only ``Domain(fn, expr).expr``) and ``test_progress``
-(``sparktune.progress.tqdm_progress_callback``, hyperopt's progress context manager).
+Modules run (``MODULES``): ``test_fmin``, ``test_randint``, ``test_pchoice``, ``test_webpage``
+(the example on hyperopt's home page: a ``choice`` of tuples with ``lognormal`` arithmetic,
+``tpe``, ``space_eval``), ``test_plotting`` (``sparktune.plotting``, hyperopt's ``main_plot_*``;
+it takes its space from ``test_domains.many_dists``, which needs only ``Domain(fn, expr).expr``)
+and ``test_progress`` (``sparktune.progress.tqdm_progress_callback``, hyperopt's progress
+context manager).
 
 The other modules of ``hyperopt/tests/unit/`` cannot apply, because they test hyperopt's internals
 rather than its public API:
@@ -51,9 +51,14 @@ import pytest
 
 VERSION = "0.3.0"
 #: module -> number of its tests that must pass
-MODULES = {"test_fmin": 19, "test_randint": 6, "test_pchoice": 9, "test_webpage": 1}
-#: module -> (the sparktune module it tests, number of its tests that must pass)
-PENDING = {"test_plotting": ("sparktune.plotting", 3), "test_progress": ("sparktune.progress", 1)}
+MODULES = {
+    "test_fmin": 19,
+    "test_randint": 6,
+    "test_pchoice": 9,
+    "test_webpage": 1,
+    "test_plotting": 3,
+    "test_progress": 1,
+}
 #: modules the ones above import (relative imports), copied along
 HELPERS = ("test_domains",)
 #: every module of hyperopt 0.3.0's tests/unit/: the docstring says why the others cannot apply
@@ -127,12 +132,12 @@ def _sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def renamed_suite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A package holding hyperopt's test modules with ``hyperopt`` replaced by ``sparktune``."""
     sources = _sources(tmp_path_factory)
-    assert set(sources) == set(MODULES) | set(PENDING) | set(NOT_APPLICABLE), "hyperopt's tests/unit changed"
+    assert set(sources) == set(MODULES) | set(NOT_APPLICABLE), "hyperopt's tests/unit changed"
     root = tmp_path_factory.mktemp("suite")
     package = root / "hyperopt_unit_renamed"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    for name in (*MODULES, *PENDING, *HELPERS):
+    for name in (*MODULES, *HELPERS):
         (package / f"{name}.py").write_text(sources[name].replace("hyperopt", "sparktune"), encoding="utf-8")
     return package
 
@@ -158,11 +163,3 @@ def _assert_passed(out: subprocess.CompletedProcess[str], expected: int) -> None
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_hyperopt_unit_tests_pass_with_import_renamed(renamed_suite: Path, module: str) -> None:
     _assert_passed(_run(renamed_suite, module), MODULES[module])
-
-
-@pytest.mark.parametrize("module", sorted(PENDING))
-def test_hyperopt_unit_tests_of_modules_to_come(renamed_suite: Path, module: str) -> None:
-    target, expected = PENDING[module]
-    if importlib.util.find_spec(target) is None:
-        pytest.skip(f"{target} does not exist yet; hyperopt's {module} runs once it does")
-    _assert_passed(_run(renamed_suite, module), expected)
