@@ -382,6 +382,27 @@ def test_lease_from_another_host_blocks_until_it_expires(shm_path, fmt, caplog):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("debris", [b"", b'{"format": "sparktune-lease", "owner": "ab'], ids=["empty", "torn"])
+def test_a_lease_whose_write_was_cut_short_does_not_block_a_resume(shm_path, fmt, debris, caplog):
+    """A driver SIGKILLed between creating (or truncating) its lease and writing it leaves an empty
+    or torn file, fresh by its mtime: the next driver takes the lease over with a warning."""
+    path = log_path(shm_path, fmt)
+    with open_trial_log(path) as log:  # type: ignore[attr-defined]
+        log.start(LABELS)
+        log.append([trial(0)])
+    lease = path.with_name(path.name + ".lease") if fmt == "journal" else path / "lease.json"
+    lease.write_bytes(debris)
+    log = open_trial_log(path)
+    with caplog.at_level(logging.WARNING, logger="sparktune.storage"):
+        log.start(LABELS)
+    assert f"the lease {lease} is unreadable" in caplog.text and "taking it over" in caplog.text
+    log.append([trial(1)])
+    log.close()
+    assert [t.tid for t in open_trial_log(path).load().trials] == [0, 1]
+    assert json.loads(lease.read_text())["released"] is True
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_a_writer_that_lost_its_lease_stops(tmp_path, fmt):
     """A driver paused past its lease (SIGSTOP) finds another driver's claim and writes no more."""
     path = log_path(tmp_path, fmt)

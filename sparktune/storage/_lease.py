@@ -11,7 +11,9 @@ A lease found on ``acquire`` blocks the new driver (``StoreInUse``) unless its h
   within ``seconds``), or
 - its holder runs on this host and its process no longer exists (pid gone, or reused by a process
   that started at another time), or
-- its holder is this process and the log object that took it was closed or garbage-collected.
+- its holder is this process and the log object that took it was closed or garbage-collected, or
+- the file stays unreadable (empty or cut short) for about two seconds: its writer was killed
+  between creating or truncating the file and writing it (a SIGKILL at the wrong instant).
 
 After writing its claim the new driver waits ``settle`` seconds and reads the file back: when two
 drivers claim at once, the one whose claim was overwritten gets ``StoreInUse``. Before every write
@@ -196,31 +198,49 @@ class Lease:
         return json.dumps(data).encode("utf-8") + b"\n"
 
     def _write(self, content: bytes, *, exclusive: bool = False) -> None:
-        # One open/write/close of the whole file: no append, no rename.
-        with open(self.path, "xb" if exclusive else "wb") as f:
-            f.write(content)
+        # One open/write/close of the whole file: no append, no rename. One write() call, so the
+        # window in which a killed driver leaves the file empty is as short as it can be.
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+        fd = os.open(self.path, flags, 0o644)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
 
-    def read(self) -> Holder | None:
-        """The lease file's holder; None when there is no lease file.
-
-        A file caught mid-rewrite is read again for up to about a second.
-
-        Raises:
-            TrialFileError: the file stays unreadable (and was written to within ``seconds``).
+    def _read_state(self) -> tuple[bool, Holder | None, str | None]:
+        """``(exists, holder, problem)``: whether the file exists, its holder when readable, and
+        why it is not (after reading it again for about two seconds: a rewrite takes microseconds).
         """
         last: Exception | None = None
         for attempt in range(20):
             try:
                 raw = self.path.read_bytes()
             except FileNotFoundError:
-                return None
+                return False, None, None
             except OSError as exc:
                 raise TrialFileError(f"cannot read the lease {str(self.path)!r}: {exc}") from None
             try:
-                return Holder.parse(raw)
+                return True, Holder.parse(raw), None
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
                 last = exc
                 time.sleep(0.01 * (attempt + 1))
+        if raw == b"":
+            return True, None, "it is empty"
+        return True, None, str(last)
+
+    def read(self) -> Holder | None:
+        """The lease file's holder; None when there is no lease file.
+
+        A file caught mid-rewrite is read again for about two seconds.
+
+        Raises:
+            TrialFileError: the file stays unreadable (and was written to within ``seconds``).
+        """
+        exists, holder, problem = self._read_state()
+        if problem is None:
+            return holder
         try:
             age = time.time() - self.path.stat().st_mtime
         except OSError:
@@ -229,7 +249,7 @@ class Lease:
             logger.warning("lease %s is unreadable and %.0f s old; it is ignored", self.path, age)
             return None
         raise TrialFileError(
-            f"the lease {str(self.path)!r} of trial log {str(self.store)!r} is unreadable ({last}); another "
+            f"the lease {str(self.path)!r} of trial log {str(self.store)!r} is unreadable ({problem}); another "
             f"driver may be writing it. If no other driver uses this log, delete that file"
         )
 
@@ -241,21 +261,32 @@ class Lease:
         """
         if self._held:
             return
-        holder = self.read()
+        exists, holder, problem = self._read_state()
         if holder is not None:
             why = holder.gone_because(time.time())
             if why is None:
                 raise self._in_use(holder)
             if not holder.released:
                 logger.warning("trial log %s: taking over the lease of %s: %s", self.store, holder.describe(), why)
+        elif problem is not None:
+            # A claim that stays unreadable is a write cut short: a driver killed between creating
+            # (or truncating) the file and writing it. A live holder rewrites it whole within
+            # microseconds; should one still be there, the read-back below or its next check()
+            # settles who holds the lease, and the loser writes nothing more.
+            logger.warning(
+                "trial log %s: the lease %s is unreadable (%s): a driver died while writing it; taking it over",
+                self.store,
+                self.path,
+                problem,
+            )
         self._since = time.time()
         try:
-            self._write(self._content(), exclusive=holder is None)
+            self._write(self._content(), exclusive=not exists)
         except FileExistsError:
             self.acquire_race()
             return
         except OSError as exc:
-            if holder is not None:
+            if exists:
                 raise TrialFileError(f"cannot write the lease {str(self.path)!r}: {exc}") from None
             self._write(self._content())  # O_EXCL unsupported on this mount: the read-back decides
         self._confirm()

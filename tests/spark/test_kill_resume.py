@@ -1,13 +1,13 @@
 """The driver SIGKILLed at random points of a SparkTrials run, then resumed, again and again.
 
-For each mode (executors, driver threads), one run of ``MAX_EVALS`` trials is started in a child
+For each mode (executors, driver threads), one run of ``MAX_EVALS[mode]`` trials is started in a child
 process with a trial file; a seeded random delay after the child reports its Spark session up,
 the driver is SIGKILLed (then its process group, so no JVM or Python worker outlives the test);
 the same command resumes it. After ``KILLS`` kills the run is left to finish. Checked:
 
 - every trial that a load of the file showed finished after any kill is in the final file, once,
   with the same values and result (nothing finished is lost, nothing is duplicated);
-- the final file holds exactly ``MAX_EVALS`` finished trials (the run reaches ``max_evals``);
+- the final file holds exactly ``MAX_EVALS[mode]`` finished trials (the run reaches ``max_evals``);
 - no point was evaluated more than twice (the evaluation log the objective writes);
 - every file seen along the way loads (a kill mid-write leaves at most a torn last record).
 """
@@ -32,14 +32,18 @@ from .conftest import REPO, _env
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-MAX_EVALS = 40
+# Per mode, enough trials that the run outlasts KILLS kill points (each 0-2.5 s after the Spark
+# session is up): an executor-mode start spends most of that time starting Python workers, while
+# driver threads run ~20 trials/s, so 40 trials there ended after two kills.
+MAX_EVALS = {"executors": 40, "driver": 400}
 KILLS = 10  # per mode: 20 kill points in all
 
 
 def _start(mode: str, trial_file: Path, eval_log: Path, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "tests.spark._kill_child", mode, str(trial_file), str(eval_log), str(MAX_EVALS)],
+            [sys.executable, "-m", "tests.spark._kill_child", mode, str(trial_file), str(eval_log)]
+            + [str(MAX_EVALS[mode])],
             cwd=REPO,
             env=_env(),
             stdout=subprocess.PIPE,
@@ -101,7 +105,7 @@ def test_sigkilled_driver_resumes_with_nothing_lost(mode: str, tmp_path: Path) -
     assert b"DONE" in out, f"the final resume did not finish; log:\n{log.read_text()[-3000:]}"
     final = _finished(trial_file)
     assert len(killed_at) >= KILLS - 2, f"only {len(killed_at)} kills landed mid-run"
-    assert len(final) == MAX_EVALS
+    assert len(final) == MAX_EVALS[mode]
     for tid, rec in seen.items():
         assert final[tid] == rec
     xs = [rec[0] for rec in final.values()]
