@@ -7,9 +7,12 @@ Code written for hyperopt runs after replacing ``hyperopt`` with ``sparktune`` i
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from sparktune import anneal, early_stop, exceptions, hp, mix, pyll, rand, tpe
+# tpe, anneal and mix (which pull in scipy, ~0.6 s) are imported on first use, so that a Spark
+# Python worker, which imports sparktune to run a trial, and the command line start faster.
+from sparktune import early_stop, exceptions, hp, pyll, rand
 
 # Import the module sparktune.fmin first, then bind the function to the name (as hyperopt does), so
 # that `from sparktune.fmin import ...` later cannot replace the function with the module.
@@ -36,6 +39,8 @@ from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
 
 __version__ = "0.1.0"
 
+_LAZY_MODULES = frozenset({"anneal", "mix", "tpe"})
+
 
 def __getattr__(name: str) -> Any:
     # SparkTrials needs pyspark only when used: `import sparktune` works without it.
@@ -43,6 +48,8 @@ def __getattr__(name: str) -> Any:
         from sparktune.spark import SparkTrials
 
         return SparkTrials
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"sparktune.{name}")
     raise AttributeError(f"module 'sparktune' has no attribute {name!r}")
 
 

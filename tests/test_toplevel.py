@@ -139,3 +139,23 @@ def test_hyperopt_base_names_resolve_to_the_same_objects():
         base.spec_from_misc({"vals": {"a": [1, 2]}})
     with pytest.raises(AttributeError, match="no attribute 'FMinIter'"):
         base.FMinIter  # noqa: B018
+
+
+def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
+    """A Spark Python worker imports sparktune to run a trial: tpe, anneal and mix (scipy) load on
+    first use, and still resolve as attributes and in `from sparktune import ...`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sparktune\n"
+        "assert 'scipy' not in sys.modules, 'scipy imported by import sparktune'\n"
+        "import sparktune.backends.spark_worker\n"
+        "assert 'scipy' not in sys.modules, 'scipy imported by the worker module'\n"
+        "from sparktune import mix, anneal\n"
+        "assert sparktune.tpe.suggest is sys.modules['sparktune.tpe'].suggest\n"
+        "assert mix is sys.modules['sparktune.mix'] and anneal is sys.modules['sparktune.anneal']\n"
+        "assert callable(sparktune.fmin)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
