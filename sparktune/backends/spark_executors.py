@@ -8,7 +8,9 @@ slot is free and Spark's job start is paid once per slot, not once per trial.
 Transport "jobs" (fallback, e.g. a remote Spark Connect server whose executors cannot reach the
 client): each trial is one Spark job of one task, started from a driver thread.
 
-Both dispatch through ``DataFrame.mapInArrow`` (classic and Connect alike) and tag every job, so
+Both run each task as an RDD job on classic Spark (``parallelize([0], 1).mapPartitions``: its
+Python worker imports neither pyarrow nor pandas, so a fresh worker starts sooner) and through
+``DataFrame.mapInArrow`` on Spark Connect, which has no RDDs. Every job is tagged, so
 ``cancel``/``close`` can interrupt them. A worker that dies mid-trial (the connection drops, or
 the one-trial job fails) gets the trial retried up to ``max_retries`` times; after that it is an
 ERROR outcome that says why.
@@ -21,6 +23,7 @@ import functools
 import hmac
 import io
 import logging
+import os
 import pickle
 import re
 import secrets
@@ -41,6 +44,7 @@ from sparktune.backends.spark_worker import (
     InlineConfig,
     SlotConfig,
     inline_main,
+    rdd_entry,
     recv_frame,
     send_frame,
     slot_main,
@@ -226,6 +230,11 @@ class ExecutorBackend:
         self._fn_payload = fn_payload
         self._max_retries = max_retries
         self._profile = resource_profile
+        # See _run_job. SPARKTUNE_EXECUTOR_TASKS=arrow keeps mapInArrow on classic Spark too.
+        tasks_api = os.environ.get("SPARKTUNE_EXECUTOR_TASKS", "auto")
+        if tasks_api not in ("auto", "arrow"):
+            raise ValueError(f"SPARKTUNE_EXECUTOR_TASKS must be 'auto' or 'arrow', got {tasks_api!r}")
+        self._use_rdd = tasks_api == "auto" and not compat.is_connect(session)
         self._run_id = uuid.uuid4().hex[:12]
         self._lock = threading.Condition()
         self._pending: collections.deque[Task] = collections.deque()
@@ -442,15 +451,42 @@ class ExecutorBackend:
         threading.Thread(target=reap, name=f"sparktune-reap-{tid}", daemon=True).start()
 
     def _run_job(self, main: Callable[..., Any], config: Any, tag: str) -> list[Any]:
-        """One Spark job of one task running ``main(config, batches)``, tagged ``tag``."""
-        df = self._spark.range(0, 1, 1, 1)
-        func = functools.partial(main, config)
-        kwargs = {"profile": self._profile} if self._profile is not None else {}
+        """One Spark job of one task running ``main(config, batches)``, tagged ``tag``.
+
+        Classic Spark: an RDD job (``parallelize([0], 1).mapPartitions``), whose Python worker
+        imports neither pyarrow nor pandas; the first trial of a fresh session starts ~4-6 s
+        sooner than through ``mapInArrow`` (benchmarks/README.md, "Spark engine"). It is also how
+        a resource profile is attached on pyspark 3.5, whose ``mapInArrow`` takes none. Spark
+        Connect (no RDDs), or a classic session that refuses RDDs: ``mapInArrow``.
+        """
         compat.add_tag(self._spark, tag)
         try:
-            return list(df.mapInArrow(func, OUTPUT_SCHEMA, **kwargs).collect())
+            rdd = self._rdd_job(main, config) if self._use_rdd else None
+            if rdd is not None:
+                return list(rdd.collect())
+            df = self._spark.range(0, 1, 1, 1)
+            kwargs = {"profile": self._profile} if self._profile is not None else {}
+            return list(df.mapInArrow(functools.partial(main, config), OUTPUT_SCHEMA, **kwargs).collect())
         finally:
             compat.remove_tag(self._spark, tag)
+
+    def _rdd_job(self, main: Callable[..., Any], config: Any) -> Any:
+        """The RDD of a one-task job running ``main``'s task, or None when RDDs are refused
+        (then every later job goes through ``mapInArrow``)."""
+        try:
+            rdd = self._spark.sparkContext.parallelize([0], 1)
+            if self._profile is not None:
+                rdd = rdd.withResources(self._profile)
+            kind = "slot" if main is slot_main else "inline"
+            return rdd.mapPartitions(functools.partial(rdd_entry, kind, config))
+        except Exception as exc:  # noqa: BLE001 - e.g. a cluster whose security manager blocks RDDs
+            if self._profile is not None and not compat.map_in_arrow_takes_profile():
+                raise
+            with self._lock:
+                if self._use_rdd:
+                    self._use_rdd = False
+                    logger.info("RDD jobs are refused here (%s): trial tasks go through mapInArrow", exc)
+            return None
 
     def _give_up(self, reason: str) -> None:
         with self._lock:

@@ -1,7 +1,9 @@
 """Executor side of ``run_on="executors"``: what runs inside a Spark Python worker.
 
-Two entry points, both used as the function of ``DataFrame.mapInArrow`` over a one-row
-DataFrame, so the same code runs on classic Spark and on Spark Connect:
+Two tasks, each with two entry points: ``rdd_entry(kind, config, rows)`` as the function of
+``RDD.mapPartitions`` over a one-element RDD (classic Spark: the worker imports neither pyarrow
+nor pandas), and ``slot_main``/``inline_main`` as the function of ``DataFrame.mapInArrow`` over a
+one-row DataFrame (Spark Connect, which has no RDDs):
 
 - ``slot_main`` (transport "socket"): a long-lived task. It connects back to the driver's
   ``TrialServer`` on ``config.host:config.port``, authenticates with a random token, then pulls
@@ -217,27 +219,51 @@ def serve(config: SlotConfig) -> int:
     return done
 
 
+def _slot_rows(config: SlotConfig) -> list[tuple[int, bytes]]:
+    done = serve(config)
+    return [(-1, str(done).encode())]
+
+
+def _inline_rows(config: InlineConfig) -> list[tuple[int, bytes]]:
+    fn, call = _objective(config.run_id, config.fn_payload)
+    task = pickle.loads(config.task_payload)
+    outcome = evaluate(fn, call, task, config.attempt)
+    return [(task.tid, _dump_outcome(outcome))]
+
+
+_ROWS: dict[str, Callable[[Any], list[tuple[int, bytes]]]] = {"slot": _slot_rows, "inline": _inline_rows}
+
+
 def slot_main(config: SlotConfig, batches: Iterator[Any]) -> Iterator[Any]:
     """``mapInArrow`` function of a slot task (transport "socket")."""
     for _ in batches:  # the one input row only starts the task
         pass
-    done = serve(config)
-    yield _batch([-1], [str(done).encode()])
+    rows = _slot_rows(config)
+    yield _batch([r[0] for r in rows], [r[1] for r in rows])
 
 
 def inline_main(config: InlineConfig, batches: Iterator[Any]) -> Iterator[Any]:
     """``mapInArrow`` function of a one-trial job (transport "jobs")."""
     for _ in batches:
         pass
-    fn, call = _objective(config.run_id, config.fn_payload)
-    task = pickle.loads(config.task_payload)
-    outcome = evaluate(fn, call, task, config.attempt)
-    yield _batch([task.tid], [_dump_outcome(outcome)])
+    rows = _inline_rows(config)
+    yield _batch([r[0] for r in rows], [r[1] for r in rows])
+
+
+def rdd_entry(kind: str, config: Any, rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
+    """The same task as ``slot_main`` (``kind`` "slot") or ``inline_main`` ("inline"), as an RDD
+    ``mapPartitions`` function yielding ``{"tid", "outcome"}`` dicts. A Python worker running it
+    imports neither pyarrow nor pandas (``mapInArrow``'s worker imports both)."""
+    for _ in rows:
+        pass
+    for tid, outcome in _ROWS[kind](config):
+        yield {"tid": tid, "outcome": outcome}
 
 
 __all__ = [
     "InlineConfig",
     "OUTPUT_SCHEMA",
+    "rdd_entry",
     "SlotConfig",
     "inline_main",
     "recv_frame",

@@ -154,3 +154,48 @@ def test_resource_profile_on_a_cluster(spark: SparkEnv) -> None:
         _objective, {"x": hp.uniform("x", -1, 1)}, algo=rand.suggest, max_evals=6, trials=trials, show_progressbar=False
     )
     assert trials.count_successful_trials() == 6 and set(best) == {"x"}
+
+
+def _worker_modules(params: dict) -> dict:
+    import sys
+
+    return {
+        "loss": params["x"] ** 2,
+        "status": STATUS_OK,
+        "pyarrow": int("pyarrow" in sys.modules),
+        "pandas": int("pandas" in sys.modules),
+    }
+
+
+def _modules_seen(spark: SparkEnv, transport: str) -> set[tuple[int, int]]:
+    trials = SparkTrials(parallelism=2, spark_session=spark.session, transport=transport)
+    fmin(
+        _worker_modules,
+        {"x": hp.uniform("x", -1, 1)},
+        algo=rand.suggest,
+        max_evals=4,
+        trials=trials,
+        show_progressbar=False,
+    )
+    assert trials.count_successful_trials() == 4
+    return {(r["pyarrow"], r["pandas"]) for r in trials.results}
+
+
+# Before the mapInArrow test below: Python workers are reused, and one that ran a mapInArrow task
+# keeps pyarrow and pandas imported.
+@pytest.mark.spark_kind("local", "standalone")
+@pytest.mark.parametrize("transport", ["socket", "jobs"])
+def test_classic_trial_tasks_import_neither_pyarrow_nor_pandas(spark: SparkEnv, transport: str) -> None:
+    """On classic Spark the tasks are RDD jobs: a fresh worker starts without pyarrow and pandas."""
+    assert _modules_seen(spark, transport) == {(0, 0)}
+
+
+@pytest.mark.spark_kind("local")
+def test_executor_tasks_through_map_in_arrow_on_request(spark: SparkEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPARKTUNE_EXECUTOR_TASKS", "arrow")
+    assert _modules_seen(spark, "socket") == {(1, 1)}  # mapInArrow's worker imports both
+    monkeypatch.setenv("SPARKTUNE_EXECUTOR_TASKS", "rdd")
+    trials = SparkTrials(parallelism=2, spark_session=spark.session)
+    with pytest.raises(ValueError, match="SPARKTUNE_EXECUTOR_TASKS must be 'auto' or 'arrow', got 'rdd'"):
+        fmin(_worker_modules, {"x": hp.uniform("x", -1, 1)}, algo=rand.suggest, max_evals=1, trials=trials)
+    assert len(trials.trials) == 0
