@@ -231,6 +231,29 @@ def _context_job_tags(session: Any) -> bool:
     return not is_connect(session) and hasattr(getattr(session, "sparkContext", None), "addJobTag")
 
 
+def map_in_arrow_takes_profile() -> bool:
+    """``DataFrame.mapInArrow(..., profile=)`` exists (pyspark 4.0 and later)."""
+    return pyspark_version() >= (4, 0)
+
+
+def check_resource_profile(session: Any, profile: Any) -> None:
+    """Refuse a resource profile this session cannot apply, before any job starts.
+
+    On pyspark 4.0+ the trial tasks' ``mapInArrow`` takes the profile. On 3.5 classic Spark the
+    tasks run as an RDD job with ``RDD.withResources`` instead; on 3.5 Spark Connect there is no
+    RDD and no ``profile=``, so there is no way to apply it.
+    """
+    if profile is None or map_in_arrow_takes_profile() or not is_connect(session):
+        return
+    import pyspark
+
+    raise ValueError(
+        f"`resource_profile` needs pyspark 4.0 or later on Spark Connect (DataFrame.mapInArrow(profile=) "
+        f"arrived in Spark 4.0; Connect has no RDD.withResources), and this is pyspark {pyspark.__version__}. "
+        "Upgrade pyspark (Databricks Runtime 17.x: Spark 4.0), use a classic session, or drop resource_profile"
+    )
+
+
 def add_tag(session: Any, tag: str) -> None:
     """Tag the current thread's Spark jobs with ``tag`` (job group where tags are missing)."""
     if _context_job_tags(session):

@@ -66,7 +66,9 @@ class SparkTrials(Trials):
         resource_profile: a ``pyspark.resource.ResourceProfile`` for the trial tasks
             (stage-level scheduling, e.g. one GPU per trial). ``run_on="executors"`` only; needs a
             cluster manager that supports it (standalone, YARN, Kubernetes with dynamic
-            allocation as Spark documents).
+            allocation as Spark documents). On pyspark 3.5 the trial tasks then run as an RDD
+            job (``RDD.withResources``), since ``mapInArrow`` takes a profile only from 4.0; on
+            pyspark 3.5 with Spark Connect a profile is refused with ``ValueError``.
         transport: how executors get trials. ``"socket"``: slot tasks connect back to a server
             in this process (needs executors that can reach it); ``"jobs"``: one Spark job per
             trial (works everywhere, ~0.15 s more per trial); ``"auto"`` (default): socket when a
@@ -135,6 +137,7 @@ class SparkTrials(Trials):
 
         Trials.__init__(self)
         self._spark = compat.get_or_create_session(spark_session)
+        compat.check_resource_profile(self._spark, resource_profile)
         compat.set_local_python(self._spark)
         self.run_on = run_on
         self.timeout = timeout
