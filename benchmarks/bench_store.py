@@ -25,6 +25,15 @@ Protocol (see benchmarks/README.md, "Trial store"):
    the interpreter, numpy and sparktune's imports included).
 5. Single-record appends: ``--singles`` (1,000) appends of one record each into a new log of
    each format: the per-append cost (one fsync each) and the files left.
+6. A driver's run (``--run-trials``, 100,000): in a fresh process, ``fmin`` with in-process
+   ``Trials``, ``rand.suggest`` and a no-op objective over the same 10 parameters (6
+   ``hp.uniform``, 4 ``hp.randint``) writes a trial file of each format (under ``--run-dir``,
+   default ``/dev/shm`` when writable: the loop fsyncs after every trial, 3-8 ms each on this
+   disk, which is the disk's cost, not memory's). Reported: wall time, the process's RSS after
+   imports, its RSS when ``fmin`` returned and its peak RSS (``VmHWM``), all with the
+   interpreter, numpy, scipy and sparktune included; then the same process loads the file back
+   (``open_trial_log(...).load()``) to check that it holds every trial. ``--run-trials 0``
+   skips this part; ``--only-run`` runs only it.
 
 Run:  python benchmarks/bench_store.py [--trials 100000] [--dir DIR] [--out benchmarks/results/store.json]
 Needs only sparktune.
@@ -78,6 +87,70 @@ else:
         "start_s": t2 - t1, "load1": os.getloadavg()[0],
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
+
+
+RUN = """
+import json, sys, time
+sys.path.insert(0, {repo!r})
+import numpy as np
+from sparktune import Trials, fmin, hp, rand
+from sparktune.storage import open_trial_log
+
+
+def rss_mb(field="VmRSS"):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+labels = {labels!r}
+space = {{name: hp.uniform(name, 0, 1) for name in labels[:6]}}
+space.update({{name: hp.randint(name, 512) for name in labels[6:]}})
+
+
+def objective(p):
+    return p["lr"] - p["l2"]
+
+
+base = rss_mb()
+trials = Trials()
+t0 = time.perf_counter()
+fmin(objective, space, algo=rand.suggest, max_evals={n}, trials=trials, trials_save_file={path!r},
+     show_progressbar=False, rstate=np.random.default_rng(0))
+wall = time.perf_counter() - t0
+end = rss_mb()
+peak = rss_mb("VmHWM")
+n_done = len(trials.trials)
+del trials
+n_file = len(open_trial_log({path!r}).load().trials)
+print(json.dumps({{"n": n_done, "n_file": n_file, "wall_s": wall, "rss_base_mb": base, "rss_end_mb": end,
+    "rss_peak_mb": peak}}))
+"""
+
+
+def bench_run(fmt: str, n: int, root: Path) -> dict[str, Any]:
+    """A driver's fmin run of ``n`` trials writing a trial file (protocol step 6)."""
+    path = root / ("run.jsonl" if fmt == "journal" else "run.segments")
+    code = RUN.format(repo=str(REPO), labels=LABELS, n=n, path=str(path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    assert row["n"] == row["n_file"] == n, row
+    return {"format": fmt, "trials": n, "dir": str(root), **row}
+
+
+def run_table(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| format | trials | wall | trials/s | RSS after imports | RSS when fmin returned | peak RSS |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['format']} | {r['trials']:,} | {r['wall_s']:.1f} s | {r['trials'] / r['wall_s']:,.0f} | "
+            f"{r['rss_base_mb']:.0f} MB | {r['rss_end_mb']:.0f} MB | {r['rss_peak_mb']:.0f} MB |"
+        )
+    return "\n".join(lines)
 
 
 def make_trials(n: int, seed: int = 0) -> list[Trial]:
@@ -193,12 +266,22 @@ def main() -> None:
     p.add_argument("--singles", type=int, default=1000)
     p.add_argument("--dir", default=None, help="where the logs are written (default: a temporary directory)")
     p.add_argument("--out", default=None, help="write the rows as JSON here")
+    p.add_argument("--run-trials", type=int, default=100_000, help="trials of the driver run (0: skip it)")
+    p.add_argument("--run-dir", default=None, help="where the driver run writes (default: /dev/shm if writable)")
+    p.add_argument("--only-run", action="store_true", help="only the driver run (step 6)")
     ARGS = p.parse_args()
-    trials = make_trials(ARGS.trials)
-    rows = []
-    with tempfile.TemporaryDirectory(dir=ARGS.dir) as d:
-        for fmt in ("journal", "segments"):
-            rows.append(bench_format(fmt, trials, Path(d), ARGS.batch, ARGS.reps, ARGS.singles))
+    rows: list[dict[str, Any]] = []
+    if not ARGS.only_run:
+        trials = make_trials(ARGS.trials)
+        with tempfile.TemporaryDirectory(dir=ARGS.dir) as d:
+            for fmt in ("journal", "segments"):
+                rows.append(bench_format(fmt, trials, Path(d), ARGS.batch, ARGS.reps, ARGS.singles))
+    run_rows: list[dict[str, Any]] = []
+    if ARGS.run_trials:
+        run_dir = ARGS.run_dir or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+        with tempfile.TemporaryDirectory(dir=run_dir) as d:
+            for fmt in ("journal", "segments"):
+                run_rows.append(bench_run(fmt, ARGS.run_trials, Path(d)))
     meta = {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
@@ -208,9 +291,12 @@ def main() -> None:
         ).stdout.strip(),
     }
     print(json.dumps(meta))
-    print(table(rows))
+    if rows:
+        print(table(rows))
+    if run_rows:
+        print(run_table(run_rows))
     if ARGS.out:
-        Path(ARGS.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+        Path(ARGS.out).write_text(json.dumps({"meta": meta, "rows": rows, "runs": run_rows}, indent=1) + "\n")
 
 
 ARGS: argparse.Namespace

@@ -461,7 +461,7 @@ def growing_cost_table(sizes: tuple[int, ...] = (1000, 10000), steps: int = 10) 
         space = compile_space({k: hp.uniform(k, -5, 5) for k in names})
         trials = Trials()
         for i, (r, v) in enumerate(zip(X, y)):
-            trials._put(
+            trials._store.put(
                 Trial(
                     tid=i,
                     state=JOB_STATE_DONE,
@@ -473,7 +473,7 @@ def growing_cost_table(sizes: tuple[int, ...] = (1000, 10000), steps: int = 10) 
         times = []
         for k in range(steps + 1):
             if k > 0:
-                trials._put(
+                trials._store.put(
                     Trial(
                         tid=n + k - 1,
                         state=JOB_STATE_DONE,
