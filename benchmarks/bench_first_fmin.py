@@ -9,8 +9,8 @@ Protocol (see benchmarks/README.md, "First fmin in a fresh session"):
    JVM's first job and the Python workers' start; the second shows the warm engine.
 2. Engines: ``sparktune`` (``SparkTrials(parallelism=2)``, its default executor tasks: RDD jobs
    on classic Spark), ``sparktune-arrow`` (the same with ``SPARKTUNE_EXECUTOR_TASKS=arrow``:
-   the tasks go through ``DataFrame.mapInArrow``, whose Python workers import pyarrow and
-   pandas; this was the only way before) and ``hyperopt`` (hyperopt 0.3.0's ``SparkTrials``).
+   the tasks go through ``DataFrame.mapInArrow``, whose Python workers import pyarrow; this
+   was the only way before) and ``hyperopt`` (hyperopt 0.3.0's ``SparkTrials``).
 3. Reported per call: wall time around ``fmin``; the time from the call to the first trial's
    start (``book_time``) and from the last trial's end (``refresh_time``) to ``fmin``'s return;
    and, once per process, the time to create the session (imports included).

@@ -9,7 +9,7 @@ Transport "jobs" (fallback, e.g. a remote Spark Connect server whose executors c
 client): each trial is one Spark job of one task, started from a driver thread.
 
 Both run each task as an RDD job on classic Spark (``parallelize([0], 1).mapPartitions``: its
-Python worker imports neither pyarrow nor pandas, so a fresh worker starts sooner) and through
+Python worker does not import pyarrow, so a fresh worker starts sooner) and through
 ``DataFrame.mapInArrow`` on Spark Connect, which has no RDDs. Every job is tagged, so
 ``cancel``/``close`` can interrupt them. A worker that dies mid-trial (the connection drops, or
 the one-trial job fails) gets the trial retried up to ``max_retries`` times; after that it is an
@@ -454,7 +454,7 @@ class ExecutorBackend:
         """One Spark job of one task running ``main(config, batches)``, tagged ``tag``.
 
         Classic Spark: an RDD job (``parallelize([0], 1).mapPartitions``), whose Python worker
-        imports neither pyarrow nor pandas; the first trial of a fresh session starts ~4-6 s
+        does not import pyarrow; the first trial of a fresh session starts ~4 s
         sooner than through ``mapInArrow`` (benchmarks/README.md, "Spark engine"). It is also how
         a resource profile is attached on pyspark 3.5, whose ``mapInArrow`` takes none. Spark
         Connect (no RDDs), or a classic session that refuses RDDs: ``mapInArrow``.

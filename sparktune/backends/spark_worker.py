@@ -253,7 +253,7 @@ def inline_main(config: InlineConfig, batches: Iterator[Any]) -> Iterator[Any]:
 def rdd_entry(kind: str, config: Any, rows: Iterator[Any]) -> Iterator[dict[str, Any]]:
     """The same task as ``slot_main`` (``kind`` "slot") or ``inline_main`` ("inline"), as an RDD
     ``mapPartitions`` function yielding ``{"tid", "outcome"}`` dicts. A Python worker running it
-    imports neither pyarrow nor pandas (``mapInArrow``'s worker imports both)."""
+    does not import pyarrow (``mapInArrow``'s worker does)."""
     for _ in rows:
         pass
     for tid, outcome in _ROWS[kind](config):
