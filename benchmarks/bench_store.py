@@ -31,7 +31,7 @@ Protocol (see benchmarks/README.md, "Trial store"):
    default ``/dev/shm`` when writable: the loop fsyncs after every trial, 3-8 ms each on this
    disk, which is the disk's cost, not memory's). Reported: wall time, the process's RSS after
    imports, its RSS when ``fmin`` returned and its peak RSS (``VmHWM``), all with the
-   interpreter, numpy, scipy and sparktune included; then the same process loads the file back
+   interpreter and what the run imports (numpy, sparktune) included; then the same process loads the file back
    (``open_trial_log(...).load()``) to check that it holds every trial. ``--run-trials 0``
    skips this part; ``--only-run`` runs only it.
 
