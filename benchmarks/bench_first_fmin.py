@@ -25,15 +25,15 @@ Needs: pip install 'sparktune[spark,bench]' (hyperopt for its row).
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from _meta import run_meta  # benchmarks/_meta.py
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -134,14 +134,7 @@ def main() -> None:
             row = run_one(engine)
             rows.append({"rep": rep, **row})
             print(json.dumps(rows[-1]), flush=True)
-    meta = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "commit": subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip(),
-    }
+    meta = run_meta()
     print(json.dumps(meta))
     print(summary(rows, engines))
     if args.json:

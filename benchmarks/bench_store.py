@@ -45,7 +45,6 @@ import argparse
 import datetime as _dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _meta import run_meta  # benchmarks/_meta.py
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -282,14 +282,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=run_dir) as d:
             for fmt in ("journal", "segments"):
                 run_rows.append(bench_run(fmt, ARGS.run_trials, Path(d)))
-    meta = {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "commit": subprocess.run(
-            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip(),
-    }
+    meta = run_meta()
     print(json.dumps(meta))
     if rows:
         print(table(rows))

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import collections
 import functools
-import hmac
 import io
 import logging
 import os
 import pickle
 import re
 import secrets
-import socket
 import sys
 import threading
 import time
@@ -39,14 +37,13 @@ import cloudpickle
 
 from sparktune import _spark_compat as compat
 from sparktune.backends._base import CANCELLED, ERROR, Outcome, Task, mark_cancelled, take_outcomes
+from sparktune.backends._slot_server import Conn, SlotServer
 from sparktune.backends.spark_worker import (
     OUTPUT_SCHEMA,
     InlineConfig,
     SlotConfig,
     inline_main,
     rdd_entry,
-    recv_frame,
-    send_frame,
     slot_main,
 )
 from sparktune.exceptions import SparktuneError
@@ -186,21 +183,6 @@ def summarize_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {line}"
 
 
-class _Conn:
-    """One connected slot worker."""
-
-    def __init__(self, sock: socket.socket, slot: int, pid: int) -> None:
-        self.sock = sock
-        self.slot = slot
-        self.pid = pid
-        self.tid: int | None = None
-        self.send_lock = threading.Lock()
-
-    def send(self, msg: Any) -> None:
-        with self.send_lock:
-            send_frame(self.sock, pickle.dumps(msg))
-
-
 class ExecutorBackend:
     """Evaluates trials in Spark Python workers (see the module docstring).
 
@@ -211,6 +193,10 @@ class ExecutorBackend:
         max_retries: re-runs of a trial whose Python worker died, before it is an ERROR.
         transport: "socket", "jobs" or "auto" (socket when executors can reach this process).
         resource_profile: a ``pyspark.resource.ResourceProfile`` for the trial tasks, or None.
+        launcher: starts the slot workers instead of Spark: called once with one ``SlotConfig``
+            per slot, it returns the function that ``close`` calls at the end. The dispatch
+            simulation (``benchmarks/bench_dispatch.py``) and the tests use it to drive this
+            backend with slot workers that are not Spark tasks; ``session`` may then be None.
     """
 
     returns_immediately = False
@@ -224,6 +210,7 @@ class ExecutorBackend:
         max_retries: int = 1,
         transport: str = "auto",
         resource_profile: Any = None,
+        launcher: Callable[[Sequence[SlotConfig]], Callable[[], None]] | None = None,
     ) -> None:
         self.parallelism = parallelism
         self._spark = session
@@ -234,21 +221,28 @@ class ExecutorBackend:
         tasks_api = os.environ.get("SPARKTUNE_EXECUTOR_TASKS", "auto")
         if tasks_api not in ("auto", "arrow"):
             raise ValueError(f"SPARKTUNE_EXECUTOR_TASKS must be 'auto' or 'arrow', got {tasks_api!r}")
-        self._use_rdd = tasks_api == "auto" and not compat.is_connect(session)
+        self._use_rdd = tasks_api == "auto" and launcher is None and not compat.is_connect(session)
         self._run_id = uuid.uuid4().hex[:12]
         self._lock = threading.Condition()
+        self.lock = self._lock  # SlotQueue
         self._pending: collections.deque[Task] = collections.deque()
         self._attempts: dict[int, int] = collections.defaultdict(int)
-        self._running: dict[int, Any] = {}  # tid -> _Conn (socket) or job tag (jobs)
+        self._running: dict[int, Any] = {}  # tid -> Conn (socket) or job tag (jobs)
         self._cancelled: set[int] = set()
         self._results: collections.deque[Outcome] = collections.deque()
         self._closed = False
         self._failure: str | None = None
         self._slot_failures = 0
+        self._connections_made = 0
         self._threads: list[threading.Thread] = []
         self._slot_tags: dict[int, str] = {}
-        self._conns: set[_Conn] = set()
-        host = compat.callback_host(session) if transport in ("auto", "socket") else None
+        self._conns: set[Conn] = set()
+        self._stop_launched: Callable[[], None] | None = None
+        if launcher is not None:
+            host: str | None = "127.0.0.1"
+            transport = "socket"
+        else:
+            host = compat.callback_host(session) if transport in ("auto", "socket") else None
         if transport == "socket" and host is None:
             raise ValueError(
                 "transport='socket' needs executors that can reach this process, but no address "
@@ -257,20 +251,23 @@ class ExecutorBackend:
             )
         self._auto = transport == "auto"
         self._fell_back = False
-        self._server: socket.socket | None = None
+        self._server: SlotServer | None = None
+        self._token = secrets.token_bytes(32)
         if host is not None:
             try:
-                self._server = socket.create_server((host, 0))
+                self._server = SlotServer(str(host), self._token, self)
             except OSError as exc:
                 if not self._auto:
                     raise
                 logger.warning("cannot listen on %s (%s): one Spark job per trial instead", host, exc)
         self.transport = "socket" if self._server is not None else "jobs"
         if self._server is not None:
-            self._token = secrets.token_bytes(32)
-            self._address: tuple[str, int] = (str(host), int(self._server.getsockname()[1]))
-            self._start_thread(self._accept_loop, "sparktune-accept")
+            self._address: tuple[str, int] = self._server.address
+            self._server.start()
         logger.info("executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism)
+        if launcher is not None:
+            self._stop_launched = launcher([self._slot_config(slot) for slot in range(parallelism)])
+            return
         for slot in range(parallelism):
             target = self._slot_loop if self.transport == "socket" else self._job_loop
             self._start_thread(functools.partial(target, slot), f"sparktune-slot-{slot}")
@@ -288,6 +285,8 @@ class ExecutorBackend:
                 else:
                     self._pending.append(task)
             self._lock.notify_all()
+        if self._server is not None:
+            self._server.wake()
 
     def wait(self, timeout: float | None) -> list[Outcome]:
         """Outcomes ready now, blocking up to ``timeout`` seconds for the first one."""
@@ -329,6 +328,10 @@ class ExecutorBackend:
                 )
             self._pending.clear()
             self._lock.notify_all()
+        if self._server is not None:
+            self._server.wake()  # idle slot workers are told to stop
+        if self._stop_launched is not None:
+            self._stop_launched()
         deadline = time.monotonic() + 10.0
         for thread in self._threads:
             if thread.name.startswith("sparktune-slot"):
@@ -341,12 +344,36 @@ class ExecutorBackend:
             for thread in leftover:
                 thread.join(10.0)
         if self._server is not None:
-            self._server.close()
-        for conn in list(self._conns):
-            try:
-                conn.sock.close()
-            except OSError:
-                pass
+            self._server.stop()
+
+    # -- SlotQueue (the slot server's view; every call holds self._lock) ------------------------
+
+    def take_nowait(self, conn: Conn) -> tuple[Task, int] | None:
+        if self._closed or self._fell_back or not self._pending:
+            return None
+        task = self._pending.popleft()
+        self._attempts[task.tid] += 1
+        self._running[task.tid] = conn
+        return task, self._attempts[task.tid]
+
+    def closing(self) -> bool:
+        return self._closed or self._fell_back
+
+    def finish(self, conn: Conn, outcome: Outcome) -> None:
+        self._finish(outcome)
+
+    def lost(self, conn: Conn, task: Task) -> None:
+        self._lost(task, f"the Spark Python worker (pid {conn.pid}) died while running it")
+
+    def connected(self, conn: Conn) -> None:
+        self._conns.add(conn)
+        self._connections_made += 1
+
+    def disconnected(self, conn: Conn) -> None:
+        self._conns.discard(conn)
+
+    def _slot_config(self, slot: int) -> SlotConfig:
+        return SlotConfig(self._run_id, self._address[0], self._address[1], self._token, slot, self._fn_payload)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -416,11 +443,9 @@ class ExecutorBackend:
         The interrupt is repeated until the trial is gone: an interrupt that reaches Spark
         before the job is registered (a job just being submitted) cancels nothing.
         """
-        if isinstance(where, _Conn):
-            try:
-                where.send(("cancel", tid))
-            except OSError:
-                pass
+        if isinstance(where, Conn):
+            assert self._server is not None  # a Conn exists only with a server
+            self._server.post(where, ("cancel", tid))
 
             def lingering() -> str | None:
                 with self._lock:
@@ -509,7 +534,7 @@ class ExecutorBackend:
             generation += 1
             tag = f"sparktune-{self._run_id}-slot{slot}-{generation}"
             self._slot_tags[slot] = tag
-            config = SlotConfig(self._run_id, self._address[0], self._address[1], self._token, slot, self._fn_payload)
+            config = self._slot_config(slot)
             connected_before = self._connections_made
             try:
                 self._run_job(slot_main, config, tag)
@@ -542,8 +567,6 @@ class ExecutorBackend:
                 return
             time.sleep(0.05 if error is None else 0.2)
 
-    _connections_made = 0
-
     def _fall_back(self, reason: str) -> None:
         """transport="auto": executors cannot reach this process; run one Spark job per trial."""
         with self._lock:
@@ -560,72 +583,6 @@ class ExecutorBackend:
         )
         for slot in range(self.parallelism):
             self._start_thread(functools.partial(self._job_loop, slot), f"sparktune-slot-jobs-{slot}")
-
-    def _accept_loop(self) -> None:
-        assert self._server is not None  # set before this thread starts
-        while True:
-            try:
-                sock, _ = self._server.accept()
-            except OSError:
-                return  # closed
-            self._start_thread(functools.partial(self._serve_conn, sock), "sparktune-conn")
-
-    def _serve_conn(self, sock: socket.socket) -> None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.settimeout(30)
-            token = recv_frame(sock)
-            if token is None or not hmac.compare_digest(token, self._token):
-                logger.warning("refused a connection with a bad token")
-                sock.close()
-                return
-            hello = recv_frame(sock)
-            if hello is None:
-                sock.close()
-                return
-            _, slot, pid = pickle.loads(hello)
-            sock.settimeout(None)
-        except OSError:
-            sock.close()
-            return
-        conn = _Conn(sock, slot, pid)
-        with self._lock:
-            self._conns.add(conn)
-            self._connections_made += 1
-        try:
-            self._conn_loop(conn)
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-            try:
-                sock.close()
-            except OSError:
-                pass
-
-    def _conn_loop(self, conn: _Conn) -> None:
-        while True:
-            task = self._take()
-            if task is None:
-                try:
-                    conn.send(("stop",))
-                except OSError:
-                    pass
-                return
-            with self._lock:
-                self._running[task.tid] = conn
-                conn.tid = task.tid
-            try:
-                conn.send(("task", self._attempts[task.tid], cloudpickle.dumps(task)))
-                frame = recv_frame(conn.sock)
-            except OSError:
-                frame = None
-            with self._lock:
-                conn.tid = None
-            if frame is None:
-                self._lost(task, f"the Spark Python worker (pid {conn.pid}) died while running it")
-                return
-            _, outcome = pickle.loads(frame)
-            self._finish(outcome)
 
     def _job_loop(self, slot: int) -> None:
         """Transport "jobs": take a trial, run it as its own tagged one-task Spark job."""

@@ -239,12 +239,12 @@ def _four_uniform_trials(trials: SparkTrials) -> None:
 def test_auto_transport_falls_back_to_jobs_when_it_cannot_listen(
     local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from sparktune.backends import spark_executors
+    from sparktune.backends import _slot_server
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("cannot bind here")
 
-    monkeypatch.setattr(spark_executors.socket, "create_server", refuse)
+    monkeypatch.setattr(_slot_server.socket, "create_server", refuse)
     trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
     backend = trials._make_backend(lambda p: p)
     try:
@@ -300,13 +300,15 @@ def test_ctrl_c_cancels_running_trials_and_returns_the_best(local_spark: SparkEn
 def test_auto_transport_falls_back_to_jobs_when_executors_cannot_connect(
     local_spark: SparkEnv, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from sparktune.backends import spark_executors
+    from sparktune.backends._slot_server import SlotServer
 
-    def refuse_connections(self: spark_executors.ExecutorBackend) -> None:
-        assert self._server is not None
-        self._server.close()  # like a firewall between executors and the driver: connection refused
+    start = SlotServer.start
 
-    monkeypatch.setattr(spark_executors.ExecutorBackend, "_accept_loop", refuse_connections)
+    def refuse_connections(self: SlotServer) -> None:
+        start(self)
+        self.close_listener()  # like a firewall between executors and the driver: connection refused
+
+    monkeypatch.setattr(SlotServer, "start", refuse_connections)
     trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
     with caplog.at_level("WARNING"):
         _four_uniform_trials(trials)
