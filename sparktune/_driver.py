@@ -385,6 +385,10 @@ def fmin(
     return _answer(trials, cspace, return_argmin)
 
 
+# Most trials proposed and submitted per suggester call while further slots wait (see _Loop).
+_SUBMIT_CHUNK = 32
+
+
 class _Loop:
     """One run of the loop over a store and a backend (built by ``fmin``)."""
 
@@ -418,6 +422,10 @@ class _Loop:
         self.catch = catch or engine.record_failures
         self.parallelism = max(int(backend.parallelism), 1)
         self.slots = self.parallelism if self.parallelism > 1 else limits.queue_len
+        # Many free slots at once (a wave of trials ending on a big cluster): suggest and submit
+        # in chunks, so the first slots start while the rest of the batch is being proposed,
+        # instead of every slot waiting for the whole batch (TPE proposes one member at a time).
+        self.chunk = self.slots if backend.returns_immediately or engine.synchronous else _SUBMIT_CHUNK
         self.synchronous = engine.synchronous
         self.trial_timeout: float | None = engine.trial_timeout
         self.running: dict[int, float] = {}  # tid -> monotonic submit time
@@ -645,12 +653,14 @@ class _Loop:
     def _run(self, start: float, bar: Any) -> None:
         while True:
             self.check_stop(start)
+            more_to_submit = False
             if self.stop_reason is None:
                 free = self.slots - len(self.running)
                 if self.synchronous and self.running:
                     free = 0
                 room = self.max_evals - self.n_counted()
-                n = min(free, room)
+                n = min(free, room, self.chunk)
+                more_to_submit = 0 < n < min(free, room)
                 if n > 0:
                     tasks = self.new_tasks(n)
                     now = time.monotonic()
@@ -668,7 +678,7 @@ class _Loop:
                 if self.stop_reason is not None or self.max_evals - self.n_counted() <= 0:
                     return
                 continue
-            outcomes = self.backend.wait(self.wait_timeout(start))
+            outcomes = self.backend.wait(0.0 if more_to_submit else self.wait_timeout(start))
             try:
                 for out in outcomes:
                     self.record(out)

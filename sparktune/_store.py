@@ -99,6 +99,9 @@ class _HistoryCache:
         self.y = GrowingVector()
         self.X_failed = GrowingRows(space.n_dims)
         self.cursor = 0  # position in MemoryStore._finished already appended
+        # tid -> (the vals it was computed from, row) for trials in flight: a thousand running
+        # trials are converted once each, not once per suggestion.
+        self.pending: dict[int, tuple[Any, np.ndarray]] = {}
 
 
 class _Metadata(MutableMapping[str, str]):
@@ -166,6 +169,8 @@ class MemoryStore:
         return [self._records[t] for t in sorted(self._records)]
 
     def queued(self) -> list[Trial]:
+        if not self._counts.get(JOB_STATE_NEW):
+            return []
         return [self._records[t] for t in sorted(self._pending) if self._records[t].state == JOB_STATE_NEW]
 
     def count(self, *states: int) -> int:
@@ -195,7 +200,14 @@ class MemoryStore:
             else:
                 h.X_failed.append(row)
         h.cursor = len(self._finished)
-        pending = [space.vals_to_row(self._records[t].vals, what=f"trial {t}") for t in sorted(self._pending)]
+        cached, h.pending = h.pending, {}
+        for tid in sorted(self._pending):
+            vals = self._records[tid].vals
+            hit = cached.get(tid)
+            h.pending[tid] = (
+                hit if hit is not None and hit[0] is vals else (vals, space.vals_to_row(vals, what=f"trial {tid}"))
+            )
+        pending = [row for _, row in h.pending.values()]
         X_pending = np.array(pending) if pending else np.empty((0, space.n_dims))
         return History(X=h.X.view(), y=h.y.view(), X_pending=X_pending, X_failed=h.X_failed.view())
 
