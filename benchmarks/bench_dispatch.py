@@ -39,8 +39,10 @@ from typing import Any
 from _meta import REPO, run_meta  # benchmarks/_meta.py
 
 CHILD = r"""
-import json, resource, sys, threading, time
+import json, os, resource, sys, threading, time
 sys.path.insert(0, {repo!r})
+if os.environ.get("BENCH_SWITCH"):
+    sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
 from sparktune import Trials, fmin, hp, rand, tpe
 from sparktune._trials import EngineSettings
 from sparktune.backends.simulated import SimulatedSlots
@@ -94,6 +96,7 @@ fmin(objective, space, algo=rand.suggest if ALGO == "rand" else tpe.suggest, max
      trials=trials, show_progressbar=False, rstate=None)
 wall, e1, c1 = time.monotonic() - t0, time.time(), cpu()
 stop.set()
+samples.append((time.monotonic(), c1, len(trials.store.finished_order())))
 recs = [t for t in trials.store.records()]
 ok = sum(1 for t in recs if t.state == 2)
 first = min(t.book_time.timestamp() for t in recs)

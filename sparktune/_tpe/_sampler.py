@@ -326,6 +326,43 @@ def recombination_weights(y_good: np.ndarray) -> np.ndarray:
 # -- proposal -----------------------------------------------------------------------------------
 
 
+class _GroupLies:
+    """One group's lies (running trials, earlier batch members) and their kernels, appended as the
+    batch grows: each member adds one lie, so the kernels of a thousand running trials are
+    computed once per ``propose`` call, not once per member."""
+
+    def __init__(self, group: Group) -> None:
+        self.group = group
+        self.chunks: list[np.ndarray] = []  # the chunks of ``_Proposer.lies`` taken in, in order
+        self.rows: list[np.ndarray] = []  # their rows of this group (active ones, group columns)
+        self.count = 0
+        self._bank: KernelBank | None = None
+        self._for: KernelBank | None = None  # the history bank whose bandwidth it has
+        self._in_bank = 0  # how many of ``rows`` are in ``_bank``
+
+    def extends(self, lies: list[np.ndarray]) -> bool:
+        return len(lies) >= len(self.chunks) and all(a is b for a, b in zip(self.chunks, lies))
+
+    def update(self, lies: list[np.ndarray]) -> None:
+        g = self.group
+        for chunk in lies[len(self.chunks) :]:
+            self.chunks.append(chunk)
+            rows = chunk[~np.isnan(chunk[:, g.key_col])][:, g.cols] if len(chunk) else chunk[:, g.cols]
+            self.rows.append(rows)
+            self.count += len(rows)
+
+    def bank_for(self, history: KernelBank) -> KernelBank:
+        """The lies' kernels at ``history``'s bandwidth and smoothing."""
+        if self._bank is None or self._for is not history:
+            self._bank = KernelBank(self.group.num, self.group.cat, history.b, history.smoothing)
+            self._for, self._in_bank = history, 0
+        if self._in_bank < len(self.rows):
+            new = self.rows[self._in_bank :]
+            self._bank.append(np.concatenate(new) if len(new) > 1 else new[0])
+            self._in_bank = len(self.rows)
+        return self._bank
+
+
 class _Proposer:
     """State of one ``propose`` call: the history split per group, the good estimators, the lies."""
 
@@ -343,6 +380,7 @@ class _Proposer:
         # A batch of n > 1 with ``batch_widen_first``: its first member is treated as in flight too.
         self.batch = False
         self._good: dict[tuple[int, float, float], tuple[Parzen, np.ndarray, np.ndarray] | None] = {}
+        self._lies: dict[int, _GroupLies] = {}
 
     @property
     def parallel(self) -> bool:
@@ -428,20 +466,32 @@ class _Proposer:
         if state is None:
             return None
         est_l, vals, gw = state
-        lies = np.concatenate(self.lies) if len(self.lies) > 1 else self.lies[0]
-        lies = lies[~np.isnan(lies[:, group.key_col])][:, group.cols] if len(lies) else lies[:, group.cols]
-        n_bad = int(np.count_nonzero(gw)) + len(lies)
         if self.opts.bandwidth == "neighbour-both":
+            lies = self._group_lies(group, self.lies)
             bad_vals = np.concatenate([vals[gw > 0], lies])
             w = np.concatenate([gw[gw > 0], np.ones(len(lies))])
             return est_l, self._good_parzen(group, bad_vals, w)
+        n_bad = int(np.count_nonzero(gw)) + self._lies_of(gi, group).count
         bank = self._history_bank(gi, group, vals, n_bad)
+        lie_bank = self._lies_of(gi, group).bank_for(bank)
         parts: list[tuple[Kernels, np.ndarray]] = [(bank, gw)]
-        if len(lies):
-            lie_bank = KernelBank(group.num, group.cat, bank.b, bank.smoothing)
-            lie_bank.append(lies)
-            parts.append((lie_bank, np.ones(len(lies))))
+        if lie_bank.n:
+            parts.append((lie_bank, np.ones(lie_bank.n)))
         return est_l, Parzen.from_banks(group.num, group.cat, parts, self._prior_weight(group))
+
+    def _lies_of(self, gi: int, group: Group) -> _GroupLies:
+        """Group ``gi``'s share of ``self.lies``, brought up to date (the lies only grow within a
+        batch, except for the duplicate retries of ``propose_tpe``, which start it over)."""
+        cache = self._lies.get(gi)
+        if cache is None or not cache.extends(self.lies):
+            cache = self._lies[gi] = _GroupLies(group)
+        cache.update(self.lies)
+        return cache
+
+    @staticmethod
+    def _group_lies(group: Group, chunks: list[np.ndarray]) -> np.ndarray:
+        lies = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        return lies[~np.isnan(lies[:, group.key_col])][:, group.cols] if len(lies) else lies[:, group.cols]
 
     def best_of(self, est_l: Parzen, est_g: Parzen, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         """``m`` candidates from ``l`` and their scores ``log l - log g`` (T5). While trials are in
