@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 _MAX_SLOT_FAILURES = 3
 # After a cancel, how long the worker gets to exit by itself before its Spark job is interrupted.
 _CANCEL_GRACE_S = 1.0
+# The slot-jobs thread looks at jobs every _POLL_S seconds, at most _POLL_BUDGET of them per look.
+_POLL_S = 0.1
+_POLL_BUDGET = 64
 _REINTERRUPT_S = 0.25
 
 
@@ -267,6 +270,9 @@ class ExecutorBackend:
         logger.info("executor backend %s: transport=%s parallelism=%d", self._run_id, self.transport, parallelism)
         if launcher is not None:
             self._stop_launched = launcher([self._slot_config(slot) for slot in range(parallelism)])
+            return
+        if self.transport == "socket" and self._use_rdd:
+            self._start_thread(self._slot_jobs, "sparktune-slot-jobs")
             return
         for slot in range(parallelism):
             target = self._slot_loop if self.transport == "socket" else self._job_loop
@@ -524,7 +530,8 @@ class ExecutorBackend:
             self._lock.notify_all()
 
     def _slot_loop(self, slot: int) -> None:
-        """Keep one long-lived slot job running until close (restart it when it dies)."""
+        """Keep one long-lived slot job running until close (restart it when it dies): one
+        thread per slot, blocked in the job (Spark Connect, or mapInArrow tasks)."""
         compat.set_scheduler_pool(self._spark, "sparktune")
         generation = 0
         while True:
@@ -542,30 +549,122 @@ class ExecutorBackend:
             except Exception as exc:  # noqa: BLE001 - a failed slot job is restarted
                 error = summarize_exception(exc)
                 logger.info("slot %d job ended with %s", slot, error)
-            with self._lock:
-                if self._closed:
-                    return
-                if error is not None and self._connections_made == connected_before:
-                    self._slot_failures += 1
-                    if self._slot_failures >= _MAX_SLOT_FAILURES:
-                        fail = error
-                    else:
-                        fail = None
-                else:
-                    self._slot_failures = 0
-                    fail = None
-            if fail is not None and self._auto and "No module named" not in fail:
-                self._fall_back(fail)
-                return
-            if fail is not None:
-                self._give_up(
-                    "Spark could not run sparktune's worker on the executors "
-                    f"({_MAX_SLOT_FAILURES} slot jobs in a row failed before connecting back to "
-                    f"{self._address[0]}:{self._address[1]}). Is sparktune installed on the "
-                    "executors, and can they reach the driver? Last error: " + fail
-                )
+            if not self._slot_job_ended(error, connected_before):
                 return
             time.sleep(0.05 if error is None else 0.2)
+
+    def _slot_job_ended(self, error: str | None, connected_before: int) -> bool:
+        """Account for a slot job that ended (``error`` None: it ended cleanly); False when no
+        slot job should be started again (the run closed, fell back or gave up)."""
+        with self._lock:
+            if self._closed:
+                return False
+            if error is not None and self._connections_made == connected_before:
+                self._slot_failures += 1
+                fail = error if self._slot_failures >= _MAX_SLOT_FAILURES else None
+            else:
+                self._slot_failures = 0
+                fail = None
+        if fail is not None and self._auto and "No module named" not in fail:
+            self._fall_back(fail)
+            return False
+        if fail is not None:
+            self._give_up(
+                "Spark could not run sparktune's worker on the executors "
+                f"({_MAX_SLOT_FAILURES} slot jobs in a row failed before connecting back to "
+                f"{self._address[0]}:{self._address[1]}). Is sparktune installed on the "
+                "executors, and can they reach the driver? Last error: " + fail
+            )
+            return False
+        return True
+
+    def _slot_jobs(self) -> None:
+        try:
+            self._watch_slot_jobs()
+        except Exception as exc:  # noqa: BLE001 - never leave the run waiting for slots that never come
+            logger.exception("the slot jobs' thread failed")
+            self._give_up(f"sparktune's slot jobs failed: {summarize_exception(exc)}")
+
+    def _watch_slot_jobs(self) -> None:
+        """Classic Spark with RDD tasks: every slot job is submitted asynchronously
+        (``JavaRDD.countAsync``) and watched from this one thread, so the driver holds one thread
+        for the slot jobs whatever the parallelism. A job is looked at only while its slot has
+        no connected worker (starting, or its worker died); a job that ended is started again."""
+        compat.set_scheduler_pool(self._spark, "sparktune")
+        jobs: dict[int, tuple[Any, int]] = {}  # slot -> (JavaFutureAction, connections before it)
+        generation: collections.Counter[int] = collections.Counter()
+        restart_at: dict[int, float] = {}
+
+        def launch(slot: int) -> bool:
+            generation[slot] += 1
+            tag = f"sparktune-{self._run_id}-slot{slot}-{generation[slot]}"
+            self._slot_tags[slot] = tag
+            rdd = self._rdd_job(slot_main, self._slot_config(slot))
+            if rdd is None:
+                return False
+            before = self._connections_made
+            compat.add_tag(self._spark, tag)
+            try:
+                jobs[slot] = (rdd._jrdd.countAsync(), before)
+            except Exception as exc:  # noqa: BLE001 - counts as a slot job that failed at once
+                error = summarize_exception(exc)
+                logger.info("slot %d job could not start: %s", slot, error)
+                if self._slot_job_ended(error, before):
+                    restart_at[slot] = time.monotonic() + 0.2
+            finally:
+                compat.remove_tag(self._spark, tag)
+            return True
+
+        def threads_instead(slots: Sequence[int]) -> None:
+            for slot in slots:  # RDDs are refused here: blocking mapInArrow jobs, a thread each
+                self._start_thread(functools.partial(self._slot_loop, slot), f"sparktune-slot-{slot}")
+
+        for slot in range(self.parallelism):
+            if not launch(slot):
+                threads_instead(range(slot, self.parallelism))
+                break
+        turn = 0
+        while True:
+            with self._lock:
+                if self._closed or self._failure is not None or self._fell_back:
+                    break
+                connected = {conn.slot for conn in self._conns}
+            time.sleep(_POLL_S)
+            now = time.monotonic()
+            for slot in [s for s, at in restart_at.items() if at <= now]:
+                del restart_at[slot]
+                if not launch(slot):
+                    threads_instead([slot])
+            unconnected = [s for s in jobs if s not in connected]
+            if not unconnected:
+                continue
+            turn = (turn + _POLL_BUDGET) % len(unconnected)
+            for slot in (unconnected + unconnected)[turn : turn + min(_POLL_BUDGET, len(unconnected))]:
+                future, before = jobs[slot]
+                if not future.isDone():
+                    continue
+                del jobs[slot]
+                error = None
+                try:
+                    future.get()
+                except Exception as exc:  # noqa: BLE001 - a failed slot job is restarted
+                    error = summarize_exception(exc)
+                    logger.info("slot %d job ended with %s", slot, error)
+                if not self._slot_job_ended(error, before):
+                    break
+                restart_at[slot] = now + (0.05 if error is None else 0.2)
+        # Closing (or given up): the workers were told to stop; wait for their jobs to end.
+        for grace, interrupt in ((10.0, False), (10.0, True)):
+            if interrupt and jobs:
+                logger.warning("interrupting %d slot job(s) that did not stop by themselves", len(jobs))
+                for slot in jobs:
+                    compat.interrupt_tag(self._spark, self._slot_tags[slot])
+            deadline = time.monotonic() + grace
+            while jobs and time.monotonic() < deadline:
+                for slot in [s for s, (future, _) in jobs.items() if future.isDone()]:
+                    del jobs[slot]
+                if jobs:
+                    time.sleep(0.05)
 
     def _fall_back(self, reason: str) -> None:
         """transport="auto": executors cannot reach this process; run one Spark job per trial."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -199,3 +200,53 @@ def test_executor_tasks_through_map_in_arrow_on_request(spark: SparkEnv, monkeyp
     with pytest.raises(ValueError, match="SPARKTUNE_EXECUTOR_TASKS must be 'auto' or 'arrow', got 'rdd'"):
         fmin(_worker_modules, {"x": hp.uniform("x", -1, 1)}, algo=rand.suggest, max_evals=1, trials=trials)
     assert len(trials.trials) == 0
+
+
+@pytest.mark.spark_kind("local", "standalone")
+def test_on_classic_spark_one_driver_thread_watches_every_slot_job(spark: SparkEnv) -> None:
+    # The slot jobs are submitted asynchronously and the workers' connections share one
+    # selector loop: the driver's threads do not grow with the parallelism.
+    seen: list[set[str]] = []
+
+    def objective(params: dict) -> float:
+        time.sleep(0.5)
+        return params["x"]
+
+    trials = SparkTrials(parallelism=6, spark_session=spark.session)
+    sampler_stop = threading.Event()
+
+    def sample() -> None:
+        while not sampler_stop.wait(0.2):
+            seen.append({t.name for t in threading.enumerate() if t.name.startswith("sparktune")})
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        fmin(
+            objective,
+            {"x": hp.uniform("x", 0, 1)},
+            algo=rand.suggest,
+            max_evals=12,
+            trials=trials,
+            show_progressbar=False,
+        )
+    finally:
+        sampler_stop.set()
+        watcher.join()
+    assert trials.count_successful_trials() == 12
+    edges = sorted(
+        [(t["book_time"], 1) for t in trials.all_trials] + [(t["refresh_time"], -1) for t in trials.all_trials]
+    )
+    depth = [0]
+    for _, step in edges:
+        depth.append(depth[-1] + step)
+    assert max(depth) == 2  # local[2] and a 2-core worker run two slot tasks at once; 4 slots wait
+    busiest = max(seen, key=len)
+    assert {"sparktune-slot-jobs", "sparktune-slot-server"} <= busiest
+    assert not [
+        name
+        for names in seen
+        for name in names
+        if name.startswith(("sparktune-slot-", "sparktune-conn"))
+        and name not in ("sparktune-slot-jobs", "sparktune-slot-server")
+    ]
