@@ -241,6 +241,7 @@ class ExecutorBackend:
         self._slot_tags: dict[int, str] = {}
         self._conns: set[Conn] = set()
         self._stop_launched: Callable[[], None] | None = None
+        self._closing = threading.Event()  # wakes the slot-jobs thread at close
         if launcher is not None:
             host: str | None = "127.0.0.1"
             transport = "socket"
@@ -334,6 +335,7 @@ class ExecutorBackend:
                 )
             self._pending.clear()
             self._lock.notify_all()
+        self._closing.set()
         if self._server is not None:
             self._server.wake()  # idle slot workers are told to stop
         if self._stop_launched is not None:
@@ -629,7 +631,7 @@ class ExecutorBackend:
                 if self._closed or self._failure is not None or self._fell_back:
                     break
                 connected = {conn.slot for conn in self._conns}
-            time.sleep(_POLL_S)
+            self._closing.wait(_POLL_S)
             now = time.monotonic()
             for slot in [s for s, at in restart_at.items() if at <= now]:
                 del restart_at[slot]
@@ -664,7 +666,7 @@ class ExecutorBackend:
                 for slot in [s for s, (future, _) in jobs.items() if future.isDone()]:
                     del jobs[slot]
                 if jobs:
-                    time.sleep(0.05)
+                    time.sleep(0.01 * min(20, 1 + len(jobs) // 16))  # fewer JVM calls for many jobs
 
     def _fall_back(self, reason: str) -> None:
         """transport="auto": executors cannot reach this process; run one Spark job per trial."""
