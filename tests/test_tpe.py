@@ -599,3 +599,63 @@ def test_tpe_defaults_have_one_source() -> None:
     assert {f.name for f in fields} == set(tpe.DEFAULTS) - {"verbose"}
     with pytest.raises(KeyError):
         Options.from_kwargs(**{k: v for k, v in tpe.DEFAULTS.items() if k not in ("verbose", "batch_gamma")})
+
+
+QUANTIZED = {
+    "x": hp.uniform("x", -5, 5),
+    "layers": hp.quniform("layers", 1, 8, 1),
+    "units": hp.qloguniform("units", 2, 6, 1),
+    "opt": hp.choice("opt", ["adam", "sgd", "rmsprop"]),
+}
+
+
+def test_discrete_bin_masses_tabulated_per_level_equal_the_per_kernel_masses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quantized column's bin masses are computed once per distinct kernel centre and gathered;
+    the result is exactly the per-kernel computation (taken when levels are as many as kernels)."""
+    from sparktune._tpe._parzen import KernelBank
+
+    sp = compile_space(QUANTIZED)
+    group = compile_model(sp, True).groups[0]
+    rng = np.random.default_rng(5)
+    bank = KernelBank(group.num, group.cat, bandwidths(group.num, 400, 1.0, None), 0.01)
+    bank.append(sp.sample(rng, 400)[:, group.cols])
+    assert 0 < len(bank.disc_levels[0]) <= 8 < bank.n  # "layers" has 8 values
+    cand = sp.sample(rng, 24)[:, group.cols]
+    log_w = np.log(rng.random(bank.n))
+    tabulated = bank.log_kernels(cand, bank.scaled(cand), bank.n, log_w)
+    monkeypatch.setattr(bank, "_levels", lambda i: np.zeros(bank.n))  # as many levels as kernels
+    per_kernel = bank.log_kernels(cand, bank.scaled(cand), bank.n, log_w)
+    np.testing.assert_array_equal(tabulated, per_kernel)
+
+
+def test_lies_added_one_by_one_give_the_bad_density_of_all_lies_at_once() -> None:
+    """In a batch each member adds a lie; the lies' kernels are appended, not rebuilt, and the bad
+    density equals the one built from all the lies at once."""
+    sp = compile_space(QUANTIZED)
+    rng = np.random.default_rng(7)
+    X = sp.sample(rng, 300)
+    y = rng.random(300)
+    lies = sp.sample(rng, 40)
+    opts = Options.from_kwargs(**{k: v for k, v in tpe.DEFAULTS.items() if k != "verbose"})
+    model = compile_model(sp, True)
+    group = model.groups[0]
+    grown = _Proposer(sp, model, X, y, lies[:30], opts)
+    grown.in_flight = 30
+    grown.estimators(0, group)
+    for row in lies[30:]:
+        grown.lies.append(row[None, :])
+        grown.in_flight += 1
+        grown.estimators(0, group)
+    at_once = _Proposer(sp, model, X, y, lies, opts)
+    at_once.in_flight = 40
+    cand = sp.sample(rng, 50)[:, group.cols]
+    _, g_grown = grown.estimators(0, group)  # type: ignore[misc]
+    _, g_once = at_once.estimators(0, group)  # type: ignore[misc]
+    np.testing.assert_array_equal(g_grown.log_pdf(cand), g_once.log_pdf(cand))
+    # and a duplicate retry that takes lies back starts the lies over, still exact
+    del grown.lies[-5:]
+    at_35 = _Proposer(sp, model, X, y, lies[:35], opts)
+    at_35.in_flight = 40
+    np.testing.assert_array_equal(
+        grown.estimators(0, group)[1].log_pdf(cand), at_35.estimators(0, group)[1].log_pdf(cand)
+    )  # type: ignore[index]

@@ -1,19 +1,29 @@
 """Driver side of ``run_on="executors"``: trials evaluated in Spark Python workers.
 
-Transport "socket" (default whenever executors can reach this process): the backend starts
-``parallelism`` long-lived Spark jobs of one task each ("slots"). Each slot task connects back to
-a ``TrialServer`` on this process and pulls trials one at a time, so a trial starts as soon as a
-slot is free and Spark's job start is paid once per slot, not once per trial.
+The parts, one per concern:
 
-Transport "jobs" (fallback, e.g. a remote Spark Connect server whose executors cannot reach the
-client): each trial is one Spark job of one task, started from a driver thread.
+- the queue (this class): trials waiting, attempts, retries after a worker died, cancellations,
+  outcomes for ``wait``;
+- the slot server (``_slot_server.SlotServer``, transport "socket"): one thread and one selector
+  for every slot worker's connection; it hands queued trials to idle workers and takes outcomes
+  back;
+- the slot jobs: ``parallelism`` long-lived Spark jobs of one task each ("slots"), whose task
+  connects back to the slot server and pulls trials one at a time, so a trial starts as soon as a
+  slot is free and Spark's job start is paid once per slot, not once per trial. On classic Spark
+  they are submitted asynchronously and watched from one driver thread (``_slot_jobs``); on Spark
+  Connect, which has no asynchronous jobs, each slot job is a blocked driver thread
+  (``_slot_loop``). Each slot is its own job, so a cluster with dynamic allocation sees
+  ``parallelism`` pending tasks and scales for them, and one trial's worker can be stopped
+  without touching the others. ``launcher=`` replaces them with other slot workers (the dispatch
+  simulation, ``backends/simulated.py``);
+- transport "jobs" (``_job_loop``; fallback, e.g. a remote Spark Connect server whose executors
+  cannot reach the client): each trial is one Spark job of one task, started from a driver thread.
 
-Both run each task as an RDD job on classic Spark (``parallelize([0], 1).mapPartitions``: its
-Python worker does not import pyarrow, so a fresh worker starts sooner) and through
-``DataFrame.mapInArrow`` on Spark Connect, which has no RDDs. Every job is tagged, so
-``cancel``/``close`` can interrupt them. A worker that dies mid-trial (the connection drops, or
-the one-trial job fails) gets the trial retried up to ``max_retries`` times; after that it is an
-ERROR outcome that says why.
+Tasks run as RDD jobs on classic Spark (``parallelize([0], 1).mapPartitions``: its Python worker
+does not import pyarrow, so a fresh worker starts sooner) and through ``DataFrame.mapInArrow`` on
+Spark Connect, which has no RDDs. Every job is tagged, so ``cancel``/``close`` can interrupt them.
+A worker that dies mid-trial (the connection drops, or the one-trial job fails) gets the trial
+retried up to ``max_retries`` times; after that it is an ERROR outcome that says why.
 """
 
 from __future__ import annotations
