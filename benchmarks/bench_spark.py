@@ -36,6 +36,7 @@ from typing import Any, Callable
 import numpy as np
 
 logger = logging.getLogger("bench_spark")
+TRANSPORT = "auto"  # --transport: sparktune's SparkTrials(transport=...)
 
 
 def _session(master: str, remote: str | None = None) -> Any:
@@ -111,7 +112,7 @@ def _fmin_pair(
         if h_trials is None
         else _timed(lambda: _fmin_with(hyperopt, fn, space_fn, hyperopt_evals, h_trials, 0))
     )
-    s_trials = sparktune.SparkTrials(parallelism=parallelism, spark_session=session)
+    s_trials = sparktune.SparkTrials(parallelism=parallelism, spark_session=session, transport=TRANSPORT)
     out["sparktune_s"] = _timed(lambda: _fmin_with(sparktune, fn, space_fn, evals, s_trials, 0))
     out["hyperopt_evals"] = hyperopt_evals
     out["sparktune_evals"] = evals
@@ -268,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mllib-warmup-fits", type=int, default=60)
     parser.add_argument("--mllib-reps", type=int, default=3)
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument(
+        "--transport",
+        default="auto",
+        help="sparktune's SparkTrials transport: auto, socket or jobs (one job per trial)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for name in ("py4j", "hyperopt", "sparktune", "pyspark"):
@@ -280,11 +286,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import sparktune
 
+    global TRANSPORT
+    TRANSPORT = args.transport
     session = _session(args.master, args.remote)
     if not _is_connect(session):
         session.sparkContext.setLogLevel("ERROR")
     results: dict[str, Any] = {
         "master": args.remote or args.master,
+        "transport": args.transport,
         "cores": os.cpu_count(),
         "pyspark": session.version,
         "hyperopt": hyperopt.__version__,

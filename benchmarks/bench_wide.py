@@ -10,11 +10,15 @@ Protocol (see benchmarks/README.md, "Dispatch at scale"):
    pays the 32 Python workers' start; the second runs on warm workers.
 3. hyperopt 0.3.0: one ``fmin`` of 128 trials, ``SparkTrials(parallelism=32)`` (ideal 4 s): it
    starts one Spark job per trial and polls once a second.
+   ``spark-workers`` (Spark alone, the floor under any engine's first call): one job of 32 tasks
+   of an empty function (``parallelize(range(32), 32).mapPartitions``) in the same setting; its
+   row gives the wall time, when the first and the last task started ("first trial after" is the
+   first task's start).
 4. Reported per call: wall time; ideal; share of slot-time in trials = trials * 1 s /
    (32 * wall); time from the call to the first trial's start and from the last trial's end to
    the return (from the trials' ``book_time``/``refresh_time``).
 
-Run:  python benchmarks/bench_wide.py [--engines sparktune,hyperopt] [--json out.json]
+Run:  python benchmarks/bench_wide.py [--engines spark-workers,sparktune,hyperopt] [--json out.json]
 Needs: pip install 'sparktune[spark,bench]' (hyperopt for its row).
 """
 
@@ -61,6 +65,17 @@ def epoch(t):
     return float(t)
 
 
+if engine == "spark-workers":
+    # Spark alone: one job of P tasks of an empty function, on the fresh session's new workers.
+    def task(rows):
+        yield time.time()
+    t0 = time.time()
+    starts = sorted(spark.sparkContext.parallelize(range(P), P).mapPartitions(task).collect())
+    t1 = time.time()
+    print("ROW " + json.dumps(dict(engine=engine, call=1, trials=P, ok=P, parallelism=P, wall_s=round(t1 - t0, 2),
+        ideal_s=0.0, share=0.0, first_trial_s=round(starts[0] - t0, 2), last_to_return_s=round(t1 - starts[-1], 2),
+        last_task_start_s=round(starts[-1] - t0, 2))), flush=True)
+    calls = []
 for i, n in enumerate(calls):
     trials = SparkTrials(parallelism=P, spark_session=spark) if engine != "hyperopt" else SparkTrials(parallelism=P)
     t0 = time.time()
@@ -102,13 +117,15 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engines", default="sparktune,hyperopt")
+    parser.add_argument("--engines", default="spark-workers,sparktune,hyperopt")
     parser.add_argument("--parallelism", type=int, default=32)
     parser.add_argument("--json", help="write the rows here")
     args = parser.parse_args()
     rows = []
     for engine in args.engines.split(","):
-        calls = [128] if engine == "hyperopt" else [10 * args.parallelism, 10 * args.parallelism]
+        calls = {"hyperopt": [128], "spark-workers": [args.parallelism]}.get(
+            engine, [10 * args.parallelism, 10 * args.parallelism]
+        )
         for row in run_engine(engine, args.parallelism, calls):
             rows.append(row)
             print(json.dumps(row), flush=True)
