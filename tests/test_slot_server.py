@@ -106,3 +106,30 @@ def test_a_connection_with_a_wrong_token_is_refused_and_the_run_goes_on() -> Non
     assert intruders == [b""]
     assert len(trials.store.records()) == 4
     assert all(t.state == JOB_STATE_DONE for t in trials.store.records())
+
+
+def test_a_worker_that_sends_garbage_is_dropped_and_the_others_go_on() -> None:
+    answers: list[bytes] = []
+
+    def launch(configs: Any) -> Any:
+        c = configs[0]
+        sock = socket.create_connection((c.host, c.port), timeout=5)
+        hello = pickle.dumps(("hello", c.slot, 1))
+        garbage = b"not a pickle"
+        frames = [c.token, hello, garbage]
+        sock.sendall(b"".join(struct.pack(">I", len(f)) + f for f in frames))
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(1 << 16):  # it may be handed a trial before the garbage is read
+                answers.append(chunk)
+        except OSError:
+            pass
+        answers.append(b"closed")
+        sock.close()
+        return trials.slots(configs)
+
+    trials = SimulatedTrials(parallelism=2, trial_seconds=0.2, launcher=launch)
+    fmin(objective, SPACE, algo=rand.suggest, max_evals=6, trials=trials, show_progressbar=False)
+    assert answers[-1] == b"closed"  # the server closed the connection
+    records = trials.store.records()
+    assert len(records) == 6 and all(t.state == JOB_STATE_DONE for t in records)

@@ -57,6 +57,9 @@ class SlotQueue(Protocol):
     def lost(self, conn: Conn, task: Task) -> None:
         """``conn`` dropped while running ``task`` (the worker died, or was made to exit)."""
 
+    def failed(self, reason: str) -> None:
+        """The server cannot go on: fail what is queued and what comes."""
+
     def connected(self, conn: Conn) -> None: ...
 
     def disconnected(self, conn: Conn) -> None: ...
@@ -153,13 +156,21 @@ class SlotServer:
                         if mask & selectors.EVENT_WRITE:
                             self._flush(conn)
                         if mask & selectors.EVENT_READ and conn in self._conns:
-                            self._read(conn)
+                            try:
+                                self._read(conn)
+                            except Exception:  # noqa: BLE001 - one bad peer must not stop the others
+                                logger.exception(
+                                    "slot connection (slot %d, pid %d) sent what cannot be read", conn.slot, conn.pid
+                                )
+                                self._drop(conn)
                 self._deliver_posted()
                 self._hand_out()
                 if self._handshaking:
                     self._drop_slow_handshakes()
-        except Exception:  # noqa: BLE001 - never die silently: the backend would hang
+        except Exception as exc:  # noqa: BLE001 - never die silently: the backend would hang
             logger.exception("the slot server's loop failed")
+            with self._queue.lock:
+                self._queue.failed(f"sparktune's slot server failed: {type(exc).__name__}: {exc}")
         finally:
             for conn in list(self._conns):
                 self._drop(conn)

@@ -383,6 +383,23 @@ class ExecutorBackend:
     def lost(self, conn: Conn, task: Task) -> None:
         self._lost(task, f"the Spark Python worker (pid {conn.pid}) died while running it")
 
+    def failed(self, reason: str) -> None:
+        self._give_up(reason)
+        for tid, where in list(self._running.items()):  # their outcomes can no longer come back
+            if isinstance(where, Conn):
+                del self._running[tid]
+                if tid not in self._cancelled:
+                    self._results.append(
+                        Outcome(
+                            tid=tid,
+                            state=ERROR,
+                            error=("SparkError", reason),
+                            end=time.time(),
+                            attempts=max(1, self._attempts[tid]),
+                        )
+                    )
+        self._lock.notify_all()
+
     def connected(self, conn: Conn) -> None:
         self._conns.add(conn)
         self._connections_made += 1
