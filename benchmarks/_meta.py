@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import platform
 import subprocess
@@ -23,3 +24,12 @@ def run_meta() -> dict[str, Any]:
         ).stdout.strip(),
         "load_1min": round(os.getloadavg()[0], 2),
     }
+
+
+def report(rows: list[dict[str, Any]], table: str, json_path: str | None) -> None:
+    """Print the run's meta and ``table``; write ``{"meta", "rows"}`` to ``json_path`` if given."""
+    meta = run_meta()
+    print(json.dumps(meta))
+    print(table)
+    if json_path:
+        Path(json_path).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")

@@ -33,10 +33,9 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from _meta import REPO, run_meta  # benchmarks/_meta.py
+from _meta import REPO, report  # benchmarks/_meta.py
 
 CHILD = r"""
 import json, os, resource, sys, threading, time
@@ -176,11 +175,7 @@ def main() -> None:
     if args.history:
         rows.append(run_row(1000, args.history_trials, 10.0, "tpe", window=2000))
         print(json.dumps(rows[-1]), flush=True)
-    meta = run_meta()
-    print(json.dumps(meta))
-    print(table(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    report(rows, table(rows), args.json)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,9 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from _meta import REPO, run_meta  # benchmarks/_meta.py
+from _meta import REPO, report  # benchmarks/_meta.py
 
 CHILD = r"""
 import datetime as dt, json, os, sys, time
@@ -129,11 +128,7 @@ def main() -> None:
         for row in run_engine(engine, args.parallelism, calls):
             rows.append(row)
             print(json.dumps(row), flush=True)
-    meta = run_meta()
-    print(json.dumps(meta))
-    print(table(rows))
-    if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    report(rows, table(rows), args.json)
 
 
 if __name__ == "__main__":

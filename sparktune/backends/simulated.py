@@ -15,6 +15,7 @@ connects again ``reconnect_s`` later, as Spark would start the slot job again.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import os
 import pickle
@@ -168,17 +169,7 @@ def run_slots(configs: Sequence[SlotConfig], trial_seconds: float, reconnect_s: 
                 task = pickle.loads(task_payload)
                 start = time.time()
                 fn, call = _objective(slot.config.run_id, slot.config.fn_payload)
-                outcome = evaluate(fn, call, task, attempt)
-                outcome = type(outcome)(
-                    tid=outcome.tid,
-                    state=outcome.state,
-                    result=outcome.result,
-                    error=outcome.error,
-                    traceback=outcome.traceback,
-                    start=start,
-                    end=start + trial_seconds,
-                    attempts=outcome.attempts,
-                )
+                outcome = dataclasses.replace(evaluate(fn, call, task, attempt), start=start, end=start + trial_seconds)
                 slot.tid = task.tid
                 seq += 1
                 heapq.heappush(timers, (time.monotonic() + trial_seconds, seq, i, (task.tid, outcome)))
