@@ -5,9 +5,10 @@ Two tasks, each with two entry points: ``rdd_entry(kind, config, rows)`` as the 
 nor pandas), and ``slot_main``/``inline_main`` as the function of ``DataFrame.mapInArrow`` over a
 one-row DataFrame (Spark Connect, which has no RDDs):
 
-- ``slot_main`` (transport "socket"): a long-lived task. It connects back to the driver's
-  ``TrialServer`` on ``config.host:config.port``, authenticates with a random token, then pulls
-  trials one at a time and pushes each ``Outcome`` back, until the driver says stop. One Spark
+- ``slot_main`` (transport "socket"): a long-lived task. It connects back to the driver's slot
+  server (``_slot_server.SlotServer``) on ``config.host:config.port``, authenticates with a
+  random token, then pulls trials one at a time and pushes each ``Outcome`` back, until the
+  driver says stop. One Spark
   job thus evaluates many trials, which amortises Spark's job start (~100-200 ms).
 - ``inline_main`` (transport "jobs"): evaluates the one trial carried in its configuration; one
   Spark job per trial. Used when executors cannot reach the driver (a remote Connect server).
