@@ -159,3 +159,22 @@ def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_checking_an_objective_for_spark_handles_does_not_import_the_connect_client():
+    """The check looks for classes of modules already imported: on a classic session it must
+    not pay for importing pyspark's Connect client (grpc, protobuf; ~0.35 s)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("pyspark")
+    code = (
+        "import sys\n"
+        "import pyspark.sql\n"
+        "from sparktune._spark_compat import spark_object_types\n"
+        "names = {t.__name__ for t in spark_object_types()}\n"
+        "assert names == {'SparkContext', 'SparkSession', 'DataFrame'}, names\n"
+        "assert 'pyspark.sql.connect.session' not in sys.modules, 'the Connect client was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

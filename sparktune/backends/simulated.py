@@ -24,6 +24,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -50,31 +51,46 @@ class SimulatedSlots:
         self.processes = processes
         self.reconnect_s = reconnect_s
         self.procs: list[subprocess.Popen[bytes]] = []
+        self._writers: list[threading.Thread] = []
 
     def __call__(self, configs: Sequence[SlotConfig]) -> Callable[[], None]:
+        """Start the processes and return at once, as Spark's slot jobs are submitted without
+        waiting for their executors: each process reads its slots from stdin once it has started,
+        so the writes happen on background threads."""
         n = min(self.processes, max(1, len(configs)))
         for i in range(n):
-            share = list(configs[i::n])
             proc = subprocess.Popen(
                 [sys.executable, "-m", "sparktune.backends.simulated"],
                 stdin=subprocess.PIPE,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-            assert proc.stdin is not None
-            proc.stdin.write(pickle.dumps((share, self.trial_seconds, self.reconnect_s)))
-            proc.stdin.close()
+            payload = pickle.dumps((list(configs[i::n]), self.trial_seconds, self.reconnect_s))
+            writer = threading.Thread(target=_write_and_close, args=(proc, payload), daemon=True)
+            writer.start()
             self.procs.append(proc)
+            self._writers.append(writer)
         return self.stop
 
     def stop(self, timeout: float = 10.0) -> None:
         """Wait for the slot processes (told to stop by the driver) to exit; kill leftovers."""
         deadline = time.monotonic() + timeout
+        for writer in self._writers:
+            writer.join(max(0.0, deadline - time.monotonic()))
         for proc in self.procs:
             try:
                 proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _write_and_close(proc: subprocess.Popen[bytes], payload: bytes) -> None:
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(payload)
+        proc.stdin.close()
+    except OSError:  # the process died before reading: stop() reports nothing more to wait for
+        pass
 
 
 class _Slot:

@@ -84,13 +84,13 @@ def test_unpicklable_objective_is_named_before_any_trial(local_spark: SparkEnv) 
     assert len(trials.all_trials) == 0
 
 
-def test_objective_holding_a_dataframe_is_told_to_use_the_driver(local_spark: SparkEnv) -> None:
-    df = local_spark.session.range(3)
+def test_objective_holding_a_dataframe_is_told_to_use_the_driver(spark: SparkEnv) -> None:
+    df = spark.session.range(3)  # a Connect DataFrame on the Connect kind
 
     def objective(params: dict) -> float:
         return float(df.count())
 
-    trials = SparkTrials(parallelism=2, spark_session=local_spark.session)
+    trials = SparkTrials(parallelism=2, spark_session=spark.session)
     with pytest.raises(SparkObjectInObjective, match="run_on='driver'"):
         fmin(objective, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=2, trials=trials)
 
