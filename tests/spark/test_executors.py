@@ -234,13 +234,6 @@ def test_on_classic_spark_one_driver_thread_watches_every_slot_job(spark: SparkE
         sampler_stop.set()
         watcher.join()
     assert trials.count_successful_trials() == 12
-    edges = sorted(
-        [(t["book_time"], 1) for t in trials.all_trials] + [(t["refresh_time"], -1) for t in trials.all_trials]
-    )
-    depth = [0]
-    for _, step in edges:
-        depth.append(depth[-1] + step)
-    assert max(depth) == 2  # local[2] and a 2-core worker run two slot tasks at once; 4 slots wait
     busiest = max(seen, key=len)
     assert {"sparktune-slot-jobs", "sparktune-slot-server"} <= busiest
     assert not [
