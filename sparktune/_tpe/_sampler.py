@@ -326,6 +326,12 @@ def recombination_weights(y_good: np.ndarray) -> np.ndarray:
 # -- proposal -----------------------------------------------------------------------------------
 
 
+def _group_rows(group: Group, chunks: list[np.ndarray]) -> np.ndarray:
+    """The rows of ``chunks`` where ``group`` is active, restricted to its columns."""
+    rows = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    return rows[~np.isnan(rows[:, group.key_col])][:, group.cols] if len(rows) else rows[:, group.cols]
+
+
 class _GroupLies:
     """One group's lies (running trials, earlier batch members) and their kernels, appended as the
     batch grows: each member adds one lie, so the kernels of a thousand running trials are
@@ -344,10 +350,9 @@ class _GroupLies:
         return len(lies) >= len(self.chunks) and all(a is b for a, b in zip(self.chunks, lies))
 
     def update(self, lies: list[np.ndarray]) -> None:
-        g = self.group
         for chunk in lies[len(self.chunks) :]:
             self.chunks.append(chunk)
-            rows = chunk[~np.isnan(chunk[:, g.key_col])][:, g.cols] if len(chunk) else chunk[:, g.cols]
+            rows = _group_rows(self.group, [chunk])
             self.rows.append(rows)
             self.count += len(rows)
 
@@ -467,13 +472,13 @@ class _Proposer:
             return None
         est_l, vals, gw = state
         if self.opts.bandwidth == "neighbour-both":
-            lies = self._group_lies(group, self.lies)
+            lies = _group_rows(group, self.lies)
             bad_vals = np.concatenate([vals[gw > 0], lies])
             w = np.concatenate([gw[gw > 0], np.ones(len(lies))])
             return est_l, self._good_parzen(group, bad_vals, w)
-        n_bad = int(np.count_nonzero(gw)) + self._lies_of(gi, group).count
-        bank = self._history_bank(gi, group, vals, n_bad)
-        lie_bank = self._lies_of(gi, group).bank_for(bank)
+        group_lies = self._lies_of(gi, group)
+        bank = self._history_bank(gi, group, vals, int(np.count_nonzero(gw)) + group_lies.count)
+        lie_bank = group_lies.bank_for(bank)
         parts: list[tuple[Kernels, np.ndarray]] = [(bank, gw)]
         if lie_bank.n:
             parts.append((lie_bank, np.ones(lie_bank.n)))
@@ -487,11 +492,6 @@ class _Proposer:
             cache = self._lies[gi] = _GroupLies(group)
         cache.update(self.lies)
         return cache
-
-    @staticmethod
-    def _group_lies(group: Group, chunks: list[np.ndarray]) -> np.ndarray:
-        lies = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
-        return lies[~np.isnan(lies[:, group.key_col])][:, group.cols] if len(lies) else lies[:, group.cols]
 
     def best_of(self, est_l: Parzen, est_g: Parzen, rng: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
         """``m`` candidates from ``l`` and their scores ``log l - log g`` (T5). While trials are in

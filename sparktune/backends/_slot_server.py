@@ -23,7 +23,6 @@ import logging
 import pickle
 import selectors
 import socket
-import struct
 import threading
 import time
 from typing import Any, Protocol
@@ -31,10 +30,10 @@ from typing import Any, Protocol
 import cloudpickle
 
 from sparktune.backends._base import Outcome, Task
+from sparktune.backends.spark_worker import pack_frame, take_frame
 
 logger = logging.getLogger(__name__)
 
-_LEN = struct.Struct(">I")
 # A connection that has not sent its token and hello after this long is dropped.
 _HANDSHAKE_S = 30.0
 _MAX_FRAME = 1 << 30
@@ -215,31 +214,27 @@ class SlotServer:
         if not data:
             self._drop(conn)
             return
-        buf = conn._inbuf
-        buf += data
-        while len(buf) >= _LEN.size:
-            (size,) = _LEN.unpack_from(buf)
-            if size > _MAX_FRAME or (conn.state == "token" and size > 1024):
-                logger.warning("slot connection sent a frame of %d bytes: dropped", size)
+        conn._inbuf += data
+        while True:
+            try:
+                payload = take_frame(conn._inbuf, 1024 if conn.state == "token" else _MAX_FRAME)
+            except ValueError as exc:
+                logger.warning("slot connection sent %s: dropped", exc)
                 self._drop(conn)
                 return
-            if len(buf) < _LEN.size + size:
-                return
-            frame = bytes(buf[_LEN.size : _LEN.size + size])
-            del buf[: _LEN.size + size]
-            if not self._on_frame(conn, frame):
+            if payload is None or not self._on_frame(conn, payload):
                 return
 
-    def _on_frame(self, conn: Conn, frame: bytes) -> bool:
+    def _on_frame(self, conn: Conn, payload: bytes) -> bool:
         """Handle one frame; False when the connection was dropped."""
         if conn.state == "token":
-            if not hmac.compare_digest(frame, self._token):
+            if not hmac.compare_digest(payload, self._token):
                 logger.warning("refused a connection with a bad token")
                 self._drop(conn)
                 return False
             conn.state = "hello"
             return True
-        msg = pickle.loads(frame)
+        msg = pickle.loads(payload)
         if conn.state == "hello":
             _, conn.slot, conn.pid = msg
             conn.state = "ready"
@@ -291,8 +286,7 @@ class SlotServer:
                 self._send(conn, msg)
 
     def _send(self, conn: Conn, msg: Any) -> None:
-        payload = pickle.dumps(msg)
-        conn._outbuf += _LEN.pack(len(payload)) + payload
+        conn._outbuf += pack_frame(pickle.dumps(msg))
         self._flush(conn)
 
     def _flush(self, conn: Conn) -> None:

@@ -21,16 +21,13 @@ import os
 import pickle
 import selectors
 import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 from typing import Any, Callable, Sequence
 
-from sparktune.backends.spark_worker import SlotConfig, _dump_outcome, _objective, evaluate
-
-_LEN = struct.Struct(">I")
+from sparktune.backends.spark_worker import SlotConfig, _dump_outcome, _objective, evaluate, pack_frame, take_frame
 
 
 class SimulatedSlots:
@@ -102,10 +99,6 @@ class _Slot:
         self.done = False
 
 
-def _frame(payload: bytes) -> bytes:
-    return _LEN.pack(len(payload)) + payload
-
-
 def run_slots(configs: Sequence[SlotConfig], trial_seconds: float, reconnect_s: float) -> None:
     """Serve ``configs``' slots until the driver stops every one of them."""
     sel = selectors.DefaultSelector()
@@ -118,7 +111,7 @@ def run_slots(configs: Sequence[SlotConfig], trial_seconds: float, reconnect_s: 
         c = slot.config
         sock = socket.create_connection((c.host, c.port), timeout=30)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.sendall(_frame(c.token) + _frame(pickle.dumps(("hello", c.slot, os.getpid()))))
+        sock.sendall(pack_frame(c.token) + pack_frame(pickle.dumps(("hello", c.slot, os.getpid()))))
         sock.setblocking(False)
         slot.sock, slot.inbuf, slot.tid = sock, bytearray(), None
         sel.register(sock, selectors.EVENT_READ, i)
@@ -137,7 +130,7 @@ def run_slots(configs: Sequence[SlotConfig], trial_seconds: float, reconnect_s: 
             return
         sock.setblocking(True)  # outcomes are small: a blocking send never waits long
         try:
-            sock.sendall(_frame(payload))
+            sock.sendall(pack_frame(payload))
         except OSError:
             disconnect(i)
             return
@@ -164,12 +157,8 @@ def run_slots(configs: Sequence[SlotConfig], trial_seconds: float, reconnect_s: 
                 slot.done = True
                 continue
             slot.inbuf += data
-            while len(slot.inbuf) >= _LEN.size:
-                (size,) = _LEN.unpack_from(slot.inbuf)
-                if len(slot.inbuf) < _LEN.size + size:
-                    break
-                msg = pickle.loads(bytes(slot.inbuf[_LEN.size : _LEN.size + size]))
-                del slot.inbuf[: _LEN.size + size]
+            while (payload := take_frame(slot.inbuf)) is not None:
+                msg = pickle.loads(payload)
                 if msg[0] == "stop":
                     disconnect(i)
                     slot.done = True

@@ -179,7 +179,7 @@ class ExecutorBackend:
                 raise RuntimeError("submit() after close()")
             for task in tasks:
                 if self._failure is not None:
-                    self._results.append(self._failed(task, self._failure))
+                    self._results.append(self._failed(task.tid, self._failure))
                 else:
                     self._pending.append(task)
             self._lock.notify_all()
@@ -270,15 +270,7 @@ class ExecutorBackend:
             if isinstance(where, Conn):
                 del self._running[tid]
                 if tid not in self._cancelled:
-                    self._results.append(
-                        Outcome(
-                            tid=tid,
-                            state=ERROR,
-                            error=("SparkError", reason),
-                            end=time.time(),
-                            attempts=max(1, self._attempts[tid]),
-                        )
-                    )
+                    self._results.append(self._failed(tid, reason))
         self._lock.notify_all()
 
     def connected(self, conn: Conn) -> None:
@@ -298,13 +290,13 @@ class ExecutorBackend:
         self._threads.append(thread)
         thread.start()
 
-    def _failed(self, task: Task, reason: str) -> Outcome:
+    def _failed(self, tid: int, reason: str) -> Outcome:
         return Outcome(
-            tid=task.tid,
+            tid=tid,
             state=ERROR,
             error=("SparkError", reason),
             end=time.time(),
-            attempts=max(1, self._attempts[task.tid]),
+            attempts=max(1, self._attempts[tid]),
         )
 
     def _take(self) -> Task | None:
@@ -435,7 +427,7 @@ class ExecutorBackend:
                 self._failure = reason
                 logger.error("%s", reason)
             for task in self._pending:
-                self._results.append(self._failed(task, reason))
+                self._results.append(self._failed(task.tid, reason))
             self._pending.clear()
             self._lock.notify_all()
 

@@ -67,9 +67,33 @@ class InlineConfig:
     attempt: int
 
 
+def pack_frame(payload: bytes) -> bytes:
+    """``payload`` as one length-prefixed frame."""
+    return _LEN.pack(len(payload)) + payload
+
+
+def take_frame(buf: bytearray, limit: int = 1 << 30) -> bytes | None:
+    """Remove the first complete frame from ``buf`` (bytes received so far) and return its
+    payload; None while it is incomplete.
+
+    Raises:
+        ValueError: the frame announces more than ``limit`` bytes.
+    """
+    if len(buf) < _LEN.size:
+        return None
+    (size,) = _LEN.unpack_from(buf)
+    if size > limit:
+        raise ValueError(f"a frame of {size} bytes, more than the {limit} allowed")
+    if len(buf) < _LEN.size + size:
+        return None
+    payload = bytes(buf[_LEN.size : _LEN.size + size])
+    del buf[: _LEN.size + size]
+    return payload
+
+
 def send_frame(sock: socket.socket, payload: bytes) -> None:
     """Send one length-prefixed frame."""
-    sock.sendall(_LEN.pack(len(payload)) + payload)
+    sock.sendall(pack_frame(payload))
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
@@ -270,5 +294,7 @@ __all__ = [
     "recv_frame",
     "send_frame",
     "serve",
+    "take_frame",
+    "pack_frame",
     "slot_main",
 ]
