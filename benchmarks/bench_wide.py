@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -93,7 +94,9 @@ spark.stop()
 
 def run_engine(engine: str, parallelism: int, calls: list[int]) -> list[dict[str, Any]]:
     code = CHILD.format(repo=str(REPO), engine=engine, parallelism=parallelism, calls=calls)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    # The Spark Python workers import sparktune from this tree too (not from wherever it is installed).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     rows = [json.loads(ln[4:]) for ln in out.stdout.splitlines() if ln.startswith("ROW ")]
     if out.returncode != 0 or len(rows) != len(calls):
         raise SystemExit(f"{engine} failed ({out.returncode}):\n{out.stderr[-3000:]}")

@@ -8,25 +8,33 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import time
 import traceback
 from typing import Any, Callable
-
-import numpy as np
 
 from sparktune.backends._base import ERROR, OK, Outcome, Task
 from sparktune.base import STATUS_OK, STATUS_STRINGS
 from sparktune.exceptions import InvalidLoss, InvalidResultStatus
 
 
-def _plain(value: Any) -> Any:
+def _numpy_types(*names: str) -> tuple[type, ...]:
+    """numpy's scalar types of these names; none if numpy was never imported (then no value can
+    be one). A Spark worker running a trial thus imports numpy only if the objective does."""
+    np = sys.modules.get("numpy")
+    return () if np is None else tuple(getattr(np, name) for name in names)
+
+
+def _plain(value: Any, generic: tuple[type, ...] | None = None) -> Any:
     """numpy scalars -> Python numbers, recursively through dicts/lists (results must be plain)."""
-    if isinstance(value, np.generic):
-        return value.item()
+    if generic is None:
+        generic = _numpy_types("generic")
+    if generic and isinstance(value, generic):
+        return value.item()  # type: ignore[attr-defined]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v, generic) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
+        return type(value)(_plain(v, generic) for v in value)
     return value
 
 
@@ -38,7 +46,7 @@ def normalize_result(tid: int, raw: Any) -> dict[str, Any]:
     """
     if isinstance(raw, bool):
         raise InvalidLoss(f"trial {tid}: the objective returned {raw!r}; a loss must be a number")
-    if isinstance(raw, (numbers.Number, np.generic)) and not isinstance(raw, dict):
+    if isinstance(raw, (numbers.Number, *_numpy_types("generic"))) and not isinstance(raw, dict):
         try:
             loss = float(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -68,7 +76,7 @@ def normalize_result(tid: int, raw: Any) -> dict[str, Any]:
         if "loss" not in result:
             raise InvalidLoss(f"trial {tid}: a result with status 'ok' needs a 'loss', got {raw!r}")
         loss = result["loss"]
-        if isinstance(loss, bool) or not isinstance(loss, (numbers.Real, np.integer, np.floating)):
+        if isinstance(loss, bool) or not isinstance(loss, (numbers.Real, *_numpy_types("integer", "floating"))):
             raise InvalidLoss(f"trial {tid}: the loss must be a real number, got loss={loss!r}")
         loss = float(loss)
         if math.isnan(loss):

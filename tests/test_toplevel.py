@@ -142,16 +142,15 @@ def test_hyperopt_base_names_resolve_to_the_same_objects():
 
 
 def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
-    """A Spark Python worker imports sparktune to run a trial: tpe, anneal and mix (scipy) load on
-    first use, and still resolve as attributes and in `from sparktune import ...`."""
+    """tpe, anneal and mix (scipy) load on first use, and still resolve as attributes and in
+    `from sparktune import ...`."""
     import subprocess
     import sys
 
     code = (
         "import sys, sparktune\n"
+        "from sparktune import fmin, hp, Trials\n"
         "assert 'scipy' not in sys.modules, 'scipy imported by import sparktune'\n"
-        "import sparktune.backends.spark_worker\n"
-        "assert 'scipy' not in sys.modules, 'scipy imported by the worker module'\n"
         "from sparktune import mix, anneal\n"
         "assert sparktune.tpe.suggest is sys.modules['sparktune.tpe'].suggest\n"
         "assert mix is sys.modules['sparktune.mix'] and anneal is sys.modules['sparktune.anneal']\n"
@@ -159,6 +158,58 @@ def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_spark_worker_module_imports_neither_numpy_nor_the_tuning_side():
+    """A Spark Python worker imports sparktune.backends.spark_worker to run trials (32 workers
+    start at once at parallelism 32): it loads what a trial needs, not numpy, the space or the
+    loop, and still turns an objective's numpy loss into a float once the objective imports it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sparktune.backends.spark_worker as w\n"
+        "heavy = sorted(m for m in ('numpy', 'scipy', 'sparktune.fmin', 'sparktune._driver', "
+        "'sparktune.hp', 'sparktune._space') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+        "from sparktune.backends._base import Task\n"
+        "out = w.evaluate(lambda p: {'loss': 0.5, 'status': 'ok', 'n': 3}, None, Task(tid=1, params={}), 1)\n"
+        "assert out.result == {'loss': 0.5, 'status': 'ok', 'n': 3}, out\n"
+        "assert 'numpy' not in sys.modules\n"
+        "import numpy as np\n"
+        "out = w.evaluate(lambda p: {'loss': np.float32(0.25), 'status': 'ok', 'n': np.int64(3)}, None, "
+        "Task(tid=2, params={}), 1)\n"
+        "assert out.result == {'loss': 0.25, 'status': 'ok', 'n': 3}, out\n"
+        "assert type(out.result['loss']) is float and type(out.result['n']) is int, out\n"
+        "assert w.evaluate(lambda p: np.float64(1.5), None, Task(tid=3, params={}), 1).result['loss'] == 1.5\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_sparktune_fmin_stays_the_function_whichever_import_comes_first():
+    """Names load on first use; importing the submodule sparktune.fmin first must not leave the
+    module where hyperopt code expects the function (`sparktune.fmin(...)`)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sparktune.fmin import generate_trials_to_calculate, partial\n"
+        "import sparktune\n"
+        "assert sparktune.fmin is sys.modules['sparktune.fmin'].fmin, sparktune.fmin\n"
+        "import sparktune.fmin as f\n"
+        "assert f is sparktune.fmin\n"
+        "from sparktune import *\n"
+        "best = fmin(lambda x: x ** 2, hp.uniform('x', -1, 1), algo=rand.suggest, max_evals=5, "
+        "show_progressbar=False, rstate=np_rng)\n"
+    ).replace("np_rng", "__import__('numpy').random.default_rng(0)")
+    code += "assert set(best) == {'x'}, best\nassert 'fmin' in dir(sparktune) and 'SparkTrials' in dir(sparktune)\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'FMinIter'"):
+        sparktune.FMinIter  # noqa: B018
 
 
 def test_checking_an_objective_for_spark_handles_does_not_import_the_connect_client():
