@@ -203,6 +203,38 @@ def test_executor_tasks_through_map_in_arrow_on_request(spark: SparkEnv, monkeyp
 
 
 @pytest.mark.spark_kind("local", "standalone")
+def test_in_local_mode_slot_jobs_start_a_few_at_a_time(spark: SparkEnv, caplog: pytest.LogCaptureFixture) -> None:
+    # A starting Spark Python worker spends ~0.45 s of CPU; in local mode at most twice this
+    # machine's cores start at once (the next ones when workers connect), elsewhere all at once.
+    import re
+
+    from sparktune.backends.spark_executors import _start_limit
+
+    parallelism = 2 * len(os.sched_getaffinity(0)) + 2
+    limit = _start_limit(spark.session, parallelism)
+    if spark.kind == "local":
+        assert limit == 2 * len(os.sched_getaffinity(0)) < parallelism
+    else:
+        assert limit == parallelism  # executors elsewhere: their cores are not this machine's
+
+    def objective(params: dict) -> float:
+        time.sleep(0.2)
+        return params["x"]
+
+    with caplog.at_level("DEBUG", logger="sparktune.backends.spark_executors"):
+        trials = SparkTrials(parallelism=parallelism, spark_session=spark.session)
+        fmin(objective, {"x": hp.uniform("x", 0, 1)}, algo=rand.suggest, max_evals=parallelism, trials=trials)
+    starts = [
+        (int(m[1]), int(m[2]))
+        for m in (re.match(r"slot (\d+) job submitted: (\d+) slot job", r.getMessage()) for r in caplog.records)
+        if m
+    ]
+    assert trials.count_successful_trials() == parallelism
+    assert sorted(slot for slot, _ in starts) == list(range(parallelism)), starts
+    assert max(starting for _, starting in starts) == limit, starts
+
+
+@pytest.mark.spark_kind("local", "standalone")
 def test_on_classic_spark_one_driver_thread_watches_every_slot_job(spark: SparkEnv) -> None:
     # The slot jobs are submitted asynchronously and the workers' connections share one
     # selector loop: the driver's threads do not grow with the parallelism.
