@@ -13,7 +13,10 @@ Protocol (see benchmarks/README.md, "Dispatch at scale"):
    ``spark-workers`` (Spark alone, the floor under any engine's first call): one job of 32 tasks
    of an empty function (``parallelize(range(32), 32).mapPartitions``) in the same setting; its
    row gives the wall time, when the first and the last task started ("first trial after" is the
-   first task's start).
+   first task's start), the median CPU a new Python worker used before its task ran
+   (``worker_cpu_s``), and, as "last trial to return", how long Spark takes to end 32 one-task
+   jobs whose tasks all return at the same instant. From these the script prints the best share
+   a first call could reach on this machine (see ``first_call_bound``).
 4. Reported per call: wall time; ideal; share of slot-time in trials = trials * 1 s /
    (32 * wall); time from the call to the first trial's start and from the last trial's end to
    the return (from the trials' ``book_time``/``refresh_time``).
@@ -66,15 +69,31 @@ def epoch(t):
 
 
 if engine == "spark-workers":
-    # Spark alone: one job of P tasks of an empty function, on the fresh session's new workers.
+    # Spark alone: one job of P tasks of an empty function, on the fresh session's new workers;
+    # each task reports when it started and the CPU its Python worker used before it (the fork
+    # from pyspark's daemon, then importing pyspark's worker).
     def task(rows):
-        yield time.time()
+        stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+        yield time.time(), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
     t0 = time.time()
-    starts = sorted(spark.sparkContext.parallelize(range(P), P).mapPartitions(task).collect())
+    got = sorted(spark.sparkContext.parallelize(range(P), P).mapPartitions(task).collect())
     t1 = time.time()
+    starts, cpu = [g[0] for g in got], sorted(g[1] for g in got)
+    # Then P one-task jobs (as sparktune's slots) whose tasks all return at the same instant:
+    # how long Spark takes to end them (the floor under "last trial to return").
+    end_at = time.time() + 3.0
+    def wait_then_return(rows, end_at=end_at):
+        time.sleep(max(0.0, end_at - time.time()))
+        yield 1
+    futures = [spark.sparkContext.parallelize([0], 1).mapPartitions(wait_then_return)._jrdd.countAsync()
+               for _ in range(P)]
+    while not all(f.isDone() for f in futures):
+        time.sleep(0.005)
+    ended = time.time()
     print("ROW " + json.dumps(dict(engine=engine, call=1, trials=P, ok=P, parallelism=P, wall_s=round(t1 - t0, 2),
-        ideal_s=0.0, share=0.0, first_trial_s=round(starts[0] - t0, 2), last_to_return_s=round(t1 - starts[-1], 2),
-        last_task_start_s=round(starts[-1] - t0, 2))), flush=True)
+        ideal_s=0.0, share=0.0, first_trial_s=round(starts[0] - t0, 2), last_to_return_s=round(ended - end_at, 2),
+        last_task_start_s=round(starts[-1] - t0, 2), mean_task_start_s=round(sum(starts) / P - t0, 2),
+        worker_cpu_s=round(cpu[P // 2], 3))), flush=True)
     calls = []
 for i, n in enumerate(calls):
     trials = SparkTrials(parallelism=P, spark_session=spark) if engine != "hyperopt" else SparkTrials(parallelism=P)
@@ -117,6 +136,21 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def first_call_bound(spark_row: dict[str, Any], cores: int, trials_per_slot: int = 10) -> str:
+    """The best share a first call could reach here, from Spark's own costs in the spark-workers
+    row: every new Python worker needs ``worker_cpu_s`` of CPU before it runs anything, so with
+    ``cores`` cores the k-th of P workers is ready at k * cpu / cores at the earliest (mean
+    cpu * (P + 1) / (2 * cores)); and P tasks ending at once take ``last_to_return_s``."""
+    p, cpu, end = spark_row["parallelism"], spark_row["worker_cpu_s"], spark_row["last_to_return_s"]
+    mean_start = cpu * (p + 1) / (2 * cores)
+    bound = trials_per_slot / (trials_per_slot + mean_start + end)
+    return (
+        f"Spark's floor here: {cpu:.2f} s of CPU per new Python worker, {cores} cores -> mean slot start >= "
+        f"{mean_start:.2f} s; {p} tasks ending at once take {end:.2f} s -> a first call of {trials_per_slot} "
+        f"1-s trials per slot reaches at most {100 * bound:.0f}%"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engines", default="spark-workers,sparktune,hyperopt")
@@ -131,7 +165,11 @@ def main() -> None:
         for row in run_engine(engine, args.parallelism, calls):
             rows.append(row)
             print(json.dumps(row), flush=True)
-    report(rows, table(rows), args.json)
+    text = table(rows)
+    spark_rows = [r for r in rows if r["engine"] == "spark-workers"]
+    if spark_rows:
+        text += "\n\n" + first_call_bound(spark_rows[0], len(os.sched_getaffinity(0)))
+    report(rows, text, args.json)
 
 
 if __name__ == "__main__":
