@@ -208,7 +208,7 @@ def test_in_local_mode_slot_jobs_start_a_few_at_a_time(spark: SparkEnv, caplog: 
     # machine's cores start at once (the next ones when workers connect), elsewhere all at once.
     import re
 
-    from sparktune.backends.spark_executors import _start_limit
+    from sparktune.backends._slot_jobs import _start_limit
 
     parallelism = 2 * len(os.sched_getaffinity(0)) + 2
     limit = _start_limit(spark.session, parallelism)
