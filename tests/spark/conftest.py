@@ -115,6 +115,10 @@ def _get_json(url: str) -> Any:
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
+    # pyspark sets this in os.environ once a Connect session exists in this process; a child
+    # (a Spark service, the kill-and-resume driver) must not inherit it, or its classic
+    # SparkSession.builder asks for a Connect URL.
+    env.pop("SPARK_CONNECT_MODE_ENABLED", None)
     env.update(
         SPARK_HOME=str(SPARK_HOME),
         SPARK_LOCAL_IP="127.0.0.1",
