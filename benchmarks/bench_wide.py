@@ -16,7 +16,10 @@ Protocol (see benchmarks/README.md, "Dispatch at scale"):
    first task's start), the median CPU a new Python worker used before its task ran
    (``worker_cpu_s``), and, as "last trial to return", how long Spark takes to end 32 one-task
    jobs whose tasks all return at the same instant. From these the script prints the best share
-   a first call could reach on this machine (see ``first_call_bound``).
+   a first call could reach on this machine (see ``first_call_bound``), once with the CPU of
+   Spark's empty-task workers and once with that of the workers of sparktune's first call (each
+   trial reads its worker's CPU time from ``/proc/self/stat`` before sleeping; a worker's first
+   reading is what its start cost).
 4. Reported per call: wall time; ideal; share of slot-time in trials = trials * 1 s /
    (32 * wall); time from the call to the first trial's start and from the last trial's end to
    the return (from the trials' ``book_time``/``refresh_time``).
@@ -57,9 +60,16 @@ spark.sparkContext.setLogLevel("ERROR")
 spark.range(100).count()
 
 
+def worker_cpu():
+    # CPU this process (the Spark Python worker running the trial) has used so far.
+    stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def objective(x):
+    cpu = worker_cpu()  # ~20 us; before the sleep, so it counts the worker's start and nothing of the trial
     time.sleep(1.0)
-    return x
+    return {{"loss": x, "status": "ok", "pid": os.getpid(), "cpu": cpu}}
 
 
 def epoch(t):
@@ -104,9 +114,15 @@ for i, n in enumerate(calls):
     first = min(epoch(t["book_time"]) for t in docs)
     last = max(epoch(t["refresh_time"]) for t in docs)
     wall = t1 - t0
+    # Each Python worker's CPU before its first trial of this call (its start, if it is new).
+    first_cpu = {{}}
+    for t in sorted(docs, key=lambda t: epoch(t["book_time"])):
+        first_cpu.setdefault(t["result"]["pid"], t["result"]["cpu"])
+    cpus = sorted(first_cpu.values())
     print("ROW " + json.dumps(dict(engine=engine, call=i + 1, trials=n, ok=len(docs), parallelism=P,
         wall_s=round(wall, 2), ideal_s=n / P, share=round(n / (P * wall), 4),
-        first_trial_s=round(first - t0, 2), last_to_return_s=round(t1 - last, 2))), flush=True)
+        first_trial_s=round(first - t0, 2), last_to_return_s=round(t1 - last, 2),
+        workers=len(cpus), worker_cpu_s=round(cpus[len(cpus) // 2], 3))), flush=True)
 spark.stop()
 """
 
@@ -136,16 +152,15 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def first_call_bound(spark_row: dict[str, Any], cores: int, trials_per_slot: int = 10) -> str:
-    """The best share a first call could reach here, from Spark's own costs in the spark-workers
-    row: every new Python worker needs ``worker_cpu_s`` of CPU before it runs anything, so with
-    ``cores`` cores the k-th of P workers is ready at k * cpu / cores at the earliest (mean
-    cpu * (P + 1) / (2 * cores)); and P tasks ending at once take ``last_to_return_s``."""
-    p, cpu, end = spark_row["parallelism"], spark_row["worker_cpu_s"], spark_row["last_to_return_s"]
+def first_call_bound(what: str, cpu: float, end: float, p: int, cores: int, trials_per_slot: int = 10) -> str:
+    """The best share a first call could reach here, from Spark's own costs: every new Python
+    worker needs ``cpu`` seconds of CPU before it runs anything, so with ``cores`` cores the k-th
+    of ``p`` workers is ready at k * cpu / cores at the earliest (mean cpu * (p + 1) / (2 * cores));
+    and ``p`` tasks ending at once take ``end`` (the spark-workers row's measure)."""
     mean_start = cpu * (p + 1) / (2 * cores)
     bound = trials_per_slot / (trials_per_slot + mean_start + end)
     return (
-        f"Spark's floor here: {cpu:.2f} s of CPU per new Python worker, {cores} cores -> mean slot start >= "
+        f"{what}: {cpu:.2f} s of CPU per new Python worker (median), {cores} cores -> mean slot start >= "
         f"{mean_start:.2f} s; {p} tasks ending at once take {end:.2f} s -> a first call of {trials_per_slot} "
         f"1-s trials per slot reaches at most {100 * bound:.0f}%"
     )
@@ -166,9 +181,16 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     text = table(rows)
+    cores = len(os.sched_getaffinity(0))
     spark_rows = [r for r in rows if r["engine"] == "spark-workers"]
     if spark_rows:
-        text += "\n\n" + first_call_bound(spark_rows[0], len(os.sched_getaffinity(0)))
+        s = spark_rows[0]
+        end = s["last_to_return_s"]
+        text += "\n\n" + first_call_bound("Spark alone", s["worker_cpu_s"], end, s["parallelism"], cores)
+        for r in rows:
+            if r["engine"] == "sparktune" and r["call"] == 1:
+                what = "sparktune's first call, its own workers"
+                text += "\n" + first_call_bound(what, r["worker_cpu_s"], end, r["parallelism"], cores)
     report(rows, text, args.json)
 
 
