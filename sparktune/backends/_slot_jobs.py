@@ -26,6 +26,9 @@ from sparktune.backends.spark_worker import SlotConfig, slot_main
 # The slot-jobs thread looks at jobs every _POLL_S seconds, at most _POLL_BUDGET of them per look.
 _POLL_S = 0.1
 _POLL_BUDGET = 64
+# A slot worker that connects this soon after its job was submitted ran in a Python worker that
+# already existed (pyspark reuses idle workers): starting the rest at once costs no CPU then.
+_WARM_START_S = 0.25
 
 
 class SlotHost(Protocol):
@@ -56,8 +59,9 @@ def _start_limit(session: Any, parallelism: int) -> int:
     2 cores started all at once shares the CPU among 32 starting workers and none runs a trial
     for ~6 s. Started a few at a time (twice as many as the machine has cores: a starting worker
     also waits on the JVM), the first workers run trials while the rest start; on 2 cores the mean
-    start of 32 slots went from ~9 s to ~4 s. Elsewhere the executors' cores are unknown here: all
-    start at once.
+    start of 32 slots went from ~9 s to ~4 s. The limit is lifted as soon as a worker connects
+    within ``_WARM_START_S`` of its job's submission: it was a warm worker, as in a second ``fmin``
+    in the same session. Elsewhere the executors' cores are unknown here: all start at once.
     """
     if not compat.is_local_master(compat.master_of(session)):
         return parallelism
@@ -130,6 +134,8 @@ class SlotJobs(JobThreads):
         generation: collections.Counter[int] = collections.Counter()
         restart_at: dict[int, float] = {}
 
+        launched_at: dict[int, float] = {}
+
         def launch(slot: int) -> bool:
             generation[slot] += 1
             tag = f"sparktune-{host.run_id}-slot{slot}-{generation[slot]}"
@@ -139,6 +145,7 @@ class SlotJobs(JobThreads):
                 return False
             before = host.connections_made()
             compat.add_tag(spark, tag)
+            launched_at[slot] = time.monotonic()
             try:
                 jobs[slot] = (rdd._jrdd.countAsync(), before)
             except Exception as exc:  # noqa: BLE001 - counts as a slot job that failed at once
@@ -152,6 +159,7 @@ class SlotJobs(JobThreads):
 
         unlaunched = collections.deque(range(host.parallelism))
         limit = _start_limit(spark, host.parallelism)
+        seen: set[int] = set()  # slots seen connected
 
         def launch_some(connected: set[int]) -> None:
             starting = len(restart_at) + sum(1 for slot in jobs if slot not in connected)
@@ -176,6 +184,11 @@ class SlotJobs(JobThreads):
                 break
             now = time.monotonic()
             if unlaunched:
+                fast = [s for s in connected - seen if now - launched_at.get(s, -1e9) < _WARM_START_S]
+                seen |= connected
+                if fast and limit < host.parallelism:
+                    limit = host.parallelism
+                    logger.debug("slot %d connected at once (a warm worker): the other slot jobs start now", fast[0])
                 launch_some(connected)
             for slot in [s for s, at in restart_at.items() if at <= now]:
                 del restart_at[slot]
