@@ -13,6 +13,7 @@ fall back or give up.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import functools
 import os
 import threading
@@ -29,6 +30,8 @@ _POLL_BUDGET = 64
 # A slot worker that connects this soon after its job was submitted ran in a Python worker that
 # already existed (pyspark reuses idle workers): starting the rest at once costs no CPU then.
 _WARM_START_S = 0.25
+# Threads that submit slot jobs when several start at once (then dropped at close).
+_SUBMIT_THREADS = 8
 
 
 class SlotHost(Protocol):
@@ -135,27 +138,55 @@ class SlotJobs(JobThreads):
         restart_at: dict[int, float] = {}
 
         launched_at: dict[int, float] = {}
+        pool: concurrent.futures.ThreadPoolExecutor | None = None
 
-        def launch(slot: int) -> bool:
-            generation[slot] += 1
-            tag = f"sparktune-{host.run_id}-slot{slot}-{generation[slot]}"
-            self.tags[slot] = tag
+        def submit(slot: int, tag: str) -> tuple[Any, str | None]:
+            """Submit a slot's job (any thread): (JavaFutureAction, None), (None, error) when it
+            could not start, (None, None) when RDDs are refused here."""
             rdd = self.runner.rdd(slot_main, host.slot_config(slot))
             if rdd is None:
-                return False
-            before = host.connections_made()
+                return None, None
             compat.add_tag(spark, tag)
-            launched_at[slot] = time.monotonic()
             try:
-                jobs[slot] = (rdd._jrdd.countAsync(), before)
+                return rdd._jrdd.countAsync(), None
             except Exception as exc:  # noqa: BLE001 - counts as a slot job that failed at once
-                error = summarize_exception(exc)
-                logger.info("slot %d job could not start: %s", slot, error)
-                if host.slot_job_ended(error, before):
-                    restart_at[slot] = time.monotonic() + 0.2
+                return None, summarize_exception(exc)
             finally:
                 compat.remove_tag(spark, tag)
-            return True
+
+        def launch(slots: list[int]) -> list[int]:
+            """Submit these slots' jobs, from a few threads when there are several (each costs
+            ~10-30 ms of JVM calls, mostly ``countAsync``); the slots whose jobs RDDs refused."""
+            nonlocal pool
+            batch = []
+            for slot in slots:
+                generation[slot] += 1
+                tag = f"sparktune-{host.run_id}-slot{slot}-{generation[slot]}"
+                self.tags[slot] = tag
+                launched_at[slot] = time.monotonic()
+                batch.append((slot, tag, host.connections_made()))
+            if len(batch) > 1 and pool is None:
+                pool = concurrent.futures.ThreadPoolExecutor(
+                    _SUBMIT_THREADS,
+                    thread_name_prefix="sparktune-submit",
+                    initializer=compat.set_scheduler_pool,
+                    initargs=(spark, "sparktune"),
+                )
+            if pool is None or len(batch) == 1:
+                results = [submit(slot, tag) for slot, tag, _ in batch]
+            else:
+                results = list(pool.map(submit, [b[0] for b in batch], [b[1] for b in batch]))
+            refused = []
+            for (slot, _, before), (future, error) in zip(batch, results):
+                if future is not None:
+                    jobs[slot] = (future, before)
+                elif error is not None:
+                    logger.info("slot %d job could not start: %s", slot, error)
+                    if host.slot_job_ended(error, before):
+                        restart_at[slot] = time.monotonic() + 0.2
+                else:
+                    refused.append(slot)
+            return refused
 
         unlaunched = collections.deque(range(host.parallelism))
         limit = _start_limit(spark, host.parallelism)
@@ -163,14 +194,15 @@ class SlotJobs(JobThreads):
 
         def launch_some(connected: set[int]) -> None:
             starting = len(restart_at) + sum(1 for slot in jobs if slot not in connected)
-            while unlaunched and starting < limit:
-                slot = unlaunched.popleft()
-                if not launch(slot):  # RDDs are refused here: blocking mapInArrow jobs, a thread each
-                    self._threads_for([slot, *unlaunched])
-                    unlaunched.clear()
-                    return
-                starting += 1
-                logger.debug("slot %d job submitted: %d slot job(s) starting (at most %d)", slot, starting, limit)
+            slots = [unlaunched.popleft() for _ in range(min(len(unlaunched), max(0, limit - starting)))]
+            refused = launch(slots)
+            if refused:  # RDDs are refused here: blocking mapInArrow jobs, a thread each
+                self._threads_for([*refused, *unlaunched])
+                unlaunched.clear()
+            for slot in slots:
+                if slot not in refused:
+                    starting += 1
+                    logger.debug("slot %d job submitted: %d slot job(s) starting (at most %d)", slot, starting, limit)
 
         launch_some(set())
         if unlaunched:
@@ -190,10 +222,11 @@ class SlotJobs(JobThreads):
                     limit = host.parallelism
                     logger.debug("slot %d connected at once (a warm worker): the other slot jobs start now", fast[0])
                 launch_some(connected)
-            for slot in [s for s, at in restart_at.items() if at <= now]:
+            due = [s for s, at in restart_at.items() if at <= now]
+            for slot in due:
                 del restart_at[slot]
-                if not launch(slot):
-                    self._threads_for([slot])
+            if due:
+                self._threads_for(launch(due))
             unconnected = [s for s in jobs if s not in connected]
             if not unconnected:
                 continue
@@ -212,6 +245,8 @@ class SlotJobs(JobThreads):
                 if not host.slot_job_ended(error, before):
                     break
                 restart_at[slot] = now + (0.05 if error is None else 0.2)
+        if pool is not None:
+            pool.shutdown(wait=False)
         # Closing (or given up): the workers were told to stop; wait for their jobs to end.
         for grace, interrupt in ((10.0, False), (10.0, True)):
             if interrupt and jobs:
