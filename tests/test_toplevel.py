@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -141,12 +143,15 @@ def test_hyperopt_base_names_resolve_to_the_same_objects():
         base.FMinIter  # noqa: B018
 
 
+def _run_python(code: str) -> None:
+    """Run ``code`` in a fresh interpreter (imports start from nothing); it must succeed."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
 def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
     """tpe, anneal and mix (scipy) load on first use, and still resolve as attributes and in
     `from sparktune import ...`."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, sparktune\n"
         "from sparktune import fmin, hp, Trials\n"
@@ -156,17 +161,13 @@ def test_import_sparktune_leaves_scipy_for_the_algorithms_that_need_it():
         "assert mix is sys.modules['sparktune.mix'] and anneal is sys.modules['sparktune.anneal']\n"
         "assert callable(sparktune.fmin)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    _run_python(code)
 
 
 def test_the_spark_worker_module_imports_neither_numpy_nor_the_tuning_side():
     """A Spark Python worker imports sparktune.backends.spark_worker to run trials (32 workers
     start at once at parallelism 32): it loads what a trial needs, not numpy, the space or the
     loop, and still turns an objective's numpy loss into a float once the objective imports it."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "import sparktune.backends.spark_worker as w\n"
@@ -184,16 +185,12 @@ def test_the_spark_worker_module_imports_neither_numpy_nor_the_tuning_side():
         "assert type(out.result['loss']) is float and type(out.result['n']) is int, out\n"
         "assert w.evaluate(lambda p: np.float64(1.5), None, Task(tid=3, params={}), 1).result['loss'] == 1.5\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    _run_python(code)
 
 
 def test_sparktune_fmin_stays_the_function_whichever_import_comes_first():
     """Names load on first use; importing the submodule sparktune.fmin first must not leave the
     module where hyperopt code expects the function (`sparktune.fmin(...)`)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from sparktune.fmin import generate_trials_to_calculate, partial\n"
@@ -206,8 +203,7 @@ def test_sparktune_fmin_stays_the_function_whichever_import_comes_first():
         "show_progressbar=False, rstate=np_rng)\n"
     ).replace("np_rng", "__import__('numpy').random.default_rng(0)")
     code += "assert set(best) == {'x'}, best\nassert 'fmin' in dir(sparktune) and 'SparkTrials' in dir(sparktune)\n"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    _run_python(code)
     with pytest.raises(AttributeError, match="no attribute 'FMinIter'"):
         sparktune.FMinIter  # noqa: B018
 
@@ -215,9 +211,6 @@ def test_sparktune_fmin_stays_the_function_whichever_import_comes_first():
 def test_checking_an_objective_for_spark_handles_does_not_import_the_connect_client():
     """The check looks for classes of modules already imported: on a classic session it must
     not pay for importing pyspark's Connect client (grpc, protobuf; ~0.35 s)."""
-    import subprocess
-    import sys
-
     pytest.importorskip("pyspark")
     code = (
         "import sys\n"
@@ -227,5 +220,4 @@ def test_checking_an_objective_for_spark_handles_does_not_import_the_connect_cli
         "assert names == {'SparkContext', 'SparkSession', 'DataFrame'}, names\n"
         "assert 'pyspark.sql.connect.session' not in sys.modules, 'the Connect client was imported'\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    _run_python(code)
