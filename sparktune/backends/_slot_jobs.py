@@ -127,8 +127,9 @@ class SlotJobs(JobThreads):
 
     def _watch(self) -> None:
         """Classic Spark with RDD tasks: every slot job is submitted asynchronously
-        (``JavaRDD.countAsync``) and watched from this one thread, so the driver holds one thread
-        for the slot jobs whatever the parallelism. A job is looked at only while its slot has
+        (``JavaRDD.countAsync``) and watched from this one thread, so the driver's threads for the
+        slot jobs do not grow with the parallelism: this one, and up to ``_SUBMIT_THREADS`` that
+        submit jobs when several start at once. A job is looked at only while its slot has
         no connected worker (starting, or its worker died); a job that ended is started again.
         In local mode at most ``_start_limit`` jobs start at a time."""
         host, spark = self.host, self.runner.spark

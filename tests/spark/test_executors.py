@@ -281,3 +281,4 @@ def test_on_classic_spark_one_driver_thread_watches_every_slot_job(spark: SparkE
         if name.startswith(("sparktune-slot-", "sparktune-conn"))
         and name not in ("sparktune-slot-jobs", "sparktune-slot-server")
     ]
+    assert max(sum(name.startswith("sparktune-submit") for name in names) for names in seen) <= 8
