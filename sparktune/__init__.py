@@ -12,62 +12,47 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+# The constants and exceptions are plain Python (a Spark worker imports them anyway).
+from sparktune import exceptions
+from sparktune.base import (
+    JOB_STATE_CANCEL,
+    JOB_STATE_DONE,
+    JOB_STATE_ERROR,
+    JOB_STATE_NEW,
+    JOB_STATE_RUNNING,
+    JOB_STATES,
+    STATUS_FAIL,
+    STATUS_NEW,
+    STATUS_OK,
+    STATUS_RUNNING,
+    STATUS_STRINGS,
+    STATUS_SUSPENDED,
+)
+from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
+
 if TYPE_CHECKING:
-    from sparktune import anneal, early_stop, exceptions, hp, mix, pyll, rand, tpe
+    from sparktune import anneal, early_stop, hp, mix, pyll, rand, tpe
     from sparktune._domain import Domain, trials_from_docs
     from sparktune._driver import Ctrl
     from sparktune._space import space_eval
     from sparktune._trials import Trial, Trials
-    from sparktune.base import (
-        JOB_STATE_CANCEL,
-        JOB_STATE_DONE,
-        JOB_STATE_ERROR,
-        JOB_STATE_NEW,
-        JOB_STATE_RUNNING,
-        JOB_STATES,
-        STATUS_FAIL,
-        STATUS_NEW,
-        STATUS_OK,
-        STATUS_RUNNING,
-        STATUS_STRINGS,
-        STATUS_SUSPENDED,
-    )
-    from sparktune.exceptions import AllTrialsFailed, DuplicateLabel, InvalidLoss
     from sparktune.fmin import fmin, fmin_pass_expr_memo_ctrl, generate_trials_to_calculate, partial
     from sparktune.spark import SparkTrials
 
 __version__ = "0.1.0"
 
-# Every public name is imported on first use. A Spark Python worker imports
+# Every other public name is imported on first use. A Spark Python worker imports
 # sparktune.backends.spark_worker to run trials, which runs this file first: importing the tuning
 # side here (numpy, the space, the loop; ~0.1 s per worker, paid by every one of 32 workers
 # starting at once on a small machine) would slow the first trial of every run. Submodules
 # (hp, tpe, ...) load on `sparktune.NAME` too; tpe, anneal and mix pull in scipy.
-_SUBMODULES = frozenset({"anneal", "early_stop", "exceptions", "hp", "mix", "pyll", "rand", "tpe"})
+_SUBMODULES = frozenset({"anneal", "early_stop", "hp", "mix", "pyll", "rand", "tpe"})
 _HOMES: dict[str, str] = {
     **dict.fromkeys(["fmin", "fmin_pass_expr_memo_ctrl", "generate_trials_to_calculate", "partial"], "sparktune.fmin"),
     **dict.fromkeys(["Domain", "trials_from_docs"], "sparktune._domain"),
     "Ctrl": "sparktune._driver",
     "space_eval": "sparktune._space",
     **dict.fromkeys(["Trial", "Trials"], "sparktune._trials"),
-    **dict.fromkeys(
-        [
-            "JOB_STATE_CANCEL",
-            "JOB_STATE_DONE",
-            "JOB_STATE_ERROR",
-            "JOB_STATE_NEW",
-            "JOB_STATE_RUNNING",
-            "JOB_STATES",
-            "STATUS_FAIL",
-            "STATUS_NEW",
-            "STATUS_OK",
-            "STATUS_RUNNING",
-            "STATUS_STRINGS",
-            "STATUS_SUSPENDED",
-        ],
-        "sparktune.base",
-    ),
-    **dict.fromkeys(["AllTrialsFailed", "DuplicateLabel", "InvalidLoss"], "sparktune.exceptions"),
     # SparkTrials needs pyspark only when used: `import sparktune` works without it.
     "SparkTrials": "sparktune.spark",
 }
