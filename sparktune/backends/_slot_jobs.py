@@ -62,7 +62,7 @@ def _start_limit(session: Any, parallelism: int) -> int:
     2 cores started all at once shares the CPU among 32 starting workers and none runs a trial
     for ~6 s. Started a few at a time (twice as many as the machine has cores: a starting worker
     also waits on the JVM), the first workers run trials while the rest start; on 2 cores the mean
-    start of 32 slots went from ~9 s to ~4 s. The limit is lifted as soon as a worker connects
+    start of 32 slots went from ~9 s to ~4-6 s. The limit is lifted as soon as a worker connects
     within ``_WARM_START_S`` of its job's submission: it was a warm worker, as in a second ``fmin``
     in the same session. Elsewhere the executors' cores are unknown here: all start at once.
     """

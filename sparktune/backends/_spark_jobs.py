@@ -15,6 +15,7 @@ from typing import Any, Callable
 from sparktune import _spark_compat as compat
 from sparktune.backends.spark_worker import OUTPUT_SCHEMA, rdd_entry, slot_main
 
+# The executor backend's parts log under its name: one logger to configure (and for the tests).
 logger = logging.getLogger("sparktune.backends.spark_executors")
 
 

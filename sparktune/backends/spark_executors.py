@@ -230,10 +230,9 @@ class ExecutorBackend:
     def take_nowait(self, conn: Conn) -> tuple[Task, int] | None:
         if self._closed or self._fell_back or not self._pending:
             return None
-        task = self._pending.popleft()
-        self._attempts[task.tid] += 1
+        task, attempt = self._next_attempt()
         self._running[task.tid] = conn
-        return task, self._attempts[task.tid]
+        return task, attempt
 
     def closing(self) -> bool:
         return self._closed or self._fell_back
@@ -245,7 +244,7 @@ class ExecutorBackend:
         self._lost(task, f"the Spark Python worker (pid {conn.pid}) died while running it")
 
     def failed(self, reason: str) -> None:
-        self._give_up(reason)
+        self.give_up(reason)
         for tid, where in list(self._running.items()):  # their outcomes can no longer come back
             if isinstance(where, Conn):
                 del self._running[tid]
@@ -276,9 +275,6 @@ class ExecutorBackend:
     def connections_made(self) -> int:
         return self._connections_made
 
-    def give_up(self, reason: str) -> None:
-        self._give_up(reason)
-
     def take_trial(self) -> tuple[Task, int] | None:
         """Block until a task is queued (returns it, counted as an attempt) or the run closes."""
         with self._lock:
@@ -286,9 +282,7 @@ class ExecutorBackend:
                 self._lock.wait()
             if self._closed:
                 return None
-            task = self._pending.popleft()
-            self._attempts[task.tid] += 1
-            return task, self._attempts[task.tid]
+            return self._next_attempt()
 
     def trial_job_starts(self, tid: int, tag: str) -> bool:
         with self._lock:
@@ -304,6 +298,12 @@ class ExecutorBackend:
         self._finish(outcome)
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _next_attempt(self) -> tuple[Task, int]:
+        """The next queued trial and its attempt number, counted (holding the lock)."""
+        task = self._pending.popleft()
+        self._attempts[task.tid] += 1
+        return task, self._attempts[task.tid]
 
     def _failed(self, tid: int, reason: str) -> Outcome:
         return Outcome(
@@ -387,7 +387,7 @@ class ExecutorBackend:
 
         threading.Thread(target=reap, name=f"sparktune-reap-{tid}", daemon=True).start()
 
-    def _give_up(self, reason: str) -> None:
+    def give_up(self, reason: str) -> None:
         with self._lock:
             if self._failure is None:
                 self._failure = reason
@@ -413,7 +413,7 @@ class ExecutorBackend:
             self._fall_back(fail)
             return False
         if fail is not None:
-            self._give_up(
+            self.give_up(
                 "Spark could not run sparktune's worker on the executors "
                 f"({_MAX_SLOT_FAILURES} slot jobs in a row failed before connecting back to "
                 f"{self._address[0]}:{self._address[1]}). Is sparktune installed on the "
