@@ -1,9 +1,9 @@
 """The driver a kill-and-resume test SIGKILLs: one SparkTrials run with a trial file.
 
-Usage: python -m tests.spark._kill_child MODE TRIAL_FILE EVAL_LOG MAX_EVALS
+Usage: python -m tests.spark._kill_child MODE TRIAL_FILE EVAL_LOG MAX_EVALS RUN
 
-Every evaluation appends the point's ``x`` to EVAL_LOG (one line, O_APPEND) before it sleeps, so
-the test can count how often each point was evaluated across kills and resumes. The same command
+Every evaluation appends ``RUN x`` (this start's number and the point) to EVAL_LOG (one line,
+O_APPEND) before it sleeps, so the test can tell which start of the run evaluated which point. The same command
 resumes the run from TRIAL_FILE; it prints DONE when fmin returns.
 """
 
@@ -22,12 +22,12 @@ POINTS = [{"x": 0.5, "y": 0.5}, {"x": -0.25, "y": 0.1}, {"x": 0.125, "y": 0.9}]
 
 
 def main() -> None:
-    mode, trial_file, eval_log, max_evals = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    mode, trial_file, eval_log, max_evals, run = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 
     def objective(p: dict) -> float:
         fd = os.open(eval_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, f"{p['x']!r}\n".encode())
+            os.write(fd, f"{run} {p['x']!r}\n".encode())
         finally:
             os.close(fd)
         time.sleep(0.02 + 0.15 * p["y"])
