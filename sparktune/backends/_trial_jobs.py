@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import pickle
-from typing import Protocol
+from typing import Any, Protocol
 
 import cloudpickle
 
@@ -22,7 +22,7 @@ class TrialHost(Protocol):
     """What the trial jobs need from the executor backend (its queue)."""
 
     run_id: str
-    fn_payload: bytes
+    shipped_payload: Any  # the pickled objective, or a Spark broadcast of it
 
     def take_trial(self) -> tuple[Task, int] | None:
         """Block until a trial is queued: it and its attempt number; None once the run closed."""
@@ -60,7 +60,7 @@ class TrialJobs(JobThreads):
             if not self.host.trial_job_starts(task.tid, tag):
                 continue
             self.tags[slot] = tag
-            config = InlineConfig(self.host.run_id, self.host.fn_payload, cloudpickle.dumps(task), attempt)
+            config = InlineConfig(self.host.run_id, self.host.shipped_payload, cloudpickle.dumps(task), attempt)
             try:
                 rows = self.runner.run(inline_main, config, tag)
             except Exception as exc:  # noqa: BLE001 - a failed job is a lost worker

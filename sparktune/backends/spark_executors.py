@@ -20,7 +20,10 @@ The parts, one per concern, each in its own module:
 - how a one-task job is run (``_spark_jobs.JobRunner``): tagged, as an RDD job on classic Spark
   (``parallelize([0], 1).mapPartitions``: its Python worker does not import pyarrow, so a fresh
   worker starts sooner), through ``DataFrame.mapInArrow`` on Spark Connect, which has no RDDs;
-- the objective's pickling (``_pickling.dumps_objective``), once per run.
+- the objective's pickling (``_pickling.dumps_objective``), once per run. On classic Spark an
+  objective of ``_BROADCAST_AT`` bytes or more (one that captured a training set, say) reaches
+  the executors as one Spark broadcast for the run, which each slot's or trial's job refers to;
+  otherwise every job would carry its own copy, and Spark would broadcast each one.
 
 Every job is tagged, so ``cancel``/``close`` can interrupt them. A worker that dies mid-trial (the
 connection drops, or the one-trial job fails) gets the trial retried up to ``max_retries`` times;
@@ -52,6 +55,10 @@ logger = logging.getLogger(__name__)
 # A slot job that fails this many times in a row without ever connecting back means the
 # executors cannot run our worker (unreachable driver, sparktune missing on executors, ...).
 _MAX_SLOT_FAILURES = 3
+# An objective pickled to this many bytes or more is shipped as one Spark broadcast per run (classic
+# Spark): the size at which Spark itself broadcasts a Python function's pickled command
+# (spark.broadcast.UDFCompressionThreshold's default, 1 MiB).
+_BROADCAST_AT = 1 << 20
 # After a cancel, how long the worker gets to exit by itself before its Spark job is interrupted.
 _CANCEL_GRACE_S = 1.0
 _REINTERRUPT_S = 0.25
@@ -88,7 +95,6 @@ class ExecutorBackend:
     ) -> None:
         self.parallelism = parallelism
         self._spark = session
-        self.fn_payload = fn_payload
         self._max_retries = max_retries
         # See _spark_jobs.JobRunner. SPARKTUNE_EXECUTOR_TASKS=arrow keeps mapInArrow on classic Spark too.
         tasks_api = os.environ.get("SPARKTUNE_EXECUTOR_TASKS", "auto")
@@ -96,6 +102,9 @@ class ExecutorBackend:
             raise ValueError(f"SPARKTUNE_EXECUTOR_TASKS must be 'auto' or 'arrow', got {tasks_api!r}")
         use_rdd = tasks_api == "auto" and launcher is None and not compat.is_connect(session)
         self._runner = JobRunner(session, use_rdd=use_rdd, profile=resource_profile)
+        # What the jobs carry of the objective: its bytes, or one broadcast of them (see the module doc).
+        self.shipped_payload: Any = fn_payload
+        self._broadcast: Any = None
         self.run_id = uuid.uuid4().hex[:12]
         self._lock = threading.Condition()
         self.lock = self._lock  # SlotQueue
@@ -142,6 +151,10 @@ class ExecutorBackend:
         if launcher is not None:
             self._stop_launched = launcher([self.slot_config(slot) for slot in range(parallelism)])
             return
+        if use_rdd and len(fn_payload) >= _BROADCAST_AT:
+            self._broadcast = _broadcast(session, fn_payload)
+            if self._broadcast is not None:
+                self.shipped_payload = self._broadcast
         if self.transport == "socket":
             self._slot_jobs = SlotJobs(self, self._runner)
             self._slot_jobs.start()
@@ -224,6 +237,11 @@ class ExecutorBackend:
                 part.join(time.monotonic() + 10.0)
         if self._server is not None:
             self._server.stop()
+        if self._broadcast is not None:
+            try:
+                self._broadcast.destroy()
+            except Exception as exc:  # noqa: BLE001 - the session may be stopping; the run is over anyway
+                logger.debug("could not destroy the objective's broadcast: %s", exc)
 
     # -- SlotQueue (the slot server's view; every call holds self._lock) ------------------------
 
@@ -264,7 +282,7 @@ class ExecutorBackend:
     # -- SlotHost (the slot jobs' view) and TrialHost (the trial jobs') -----------------------
 
     def slot_config(self, slot: int) -> SlotConfig:
-        return SlotConfig(self.run_id, self._address[0], self._address[1], self._token, slot, self.fn_payload)
+        return SlotConfig(self.run_id, self._address[0], self._address[1], self._token, slot, self.shipped_payload)
 
     def slots_connected(self) -> set[int] | None:
         with self._lock:
@@ -438,6 +456,18 @@ class ExecutorBackend:
             reason,
         )
         self._trial_jobs.start(self.parallelism)
+
+
+def _broadcast(session: Any, payload: bytes) -> Any:
+    """One Spark broadcast of the pickled objective, or None where broadcasts are refused (the
+    jobs then carry the bytes themselves)."""
+    try:
+        shipped = session.sparkContext.broadcast(payload)
+    except Exception as exc:  # noqa: BLE001 - e.g. a cluster that blocks SparkContext
+        logger.info("the objective (%d bytes) goes inside every job: no broadcast here (%s)", len(payload), exc)
+        return None
+    logger.debug("the objective (%d bytes) goes to the executors as one broadcast", len(payload))
+    return shipped
 
 
 __all__ = ["ExecutorBackend", "ObjectiveNotPicklable", "SparkObjectInObjective", "dumps_objective"]

@@ -13,8 +13,8 @@ one-row DataFrame (Spark Connect, which has no RDDs):
 - ``inline_main`` (transport "jobs"): evaluates the one trial carried in its configuration; one
   Spark job per trial. Used when executors cannot reach the driver (a remote Connect server).
 
-The objective is unpickled once per Python worker process and run (cached by run id, so a
-reused worker does not unpickle it again).
+The objective (its bytes, or a Spark broadcast of them when large) is unpickled once per Python
+worker process and run (cached by run id, so a reused worker does not unpickle it again).
 
 Wire format: frames of a 4-byte big-endian length and a payload. The first frame from the worker
 is the raw token; everything after it is pickled. The driver unpickles nothing before the token
@@ -54,7 +54,7 @@ class SlotConfig:
     port: int
     token: bytes
     slot: int
-    fn_payload: bytes
+    fn_payload: Any  # the pickled objective, or a Spark broadcast of it (large objectives)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class InlineConfig:
     """One trial carried inside the job itself (transport "jobs")."""
 
     run_id: str
-    fn_payload: bytes
+    fn_payload: Any  # as SlotConfig's
     task_payload: bytes
     attempt: int
 
@@ -116,10 +116,12 @@ def recv_frame(sock: socket.socket) -> bytes | None:
     return _recv_exact(sock, size) if size else b""
 
 
-def _objective(run_id: str, fn_payload: bytes) -> tuple[Callable[..., Any], Any]:
+def _objective(run_id: str, fn_payload: Any) -> tuple[Callable[..., Any], Any]:
     cached = _OBJECTIVES.get(run_id)
     if cached is None:
         _OBJECTIVES.clear()  # one run at a time per worker; don't keep old objectives alive
+        if not isinstance(fn_payload, bytes):  # a pyspark Broadcast of the bytes
+            fn_payload = fn_payload.value
         cached = pickle.loads(fn_payload)
         _OBJECTIVES[run_id] = cached
     return cached

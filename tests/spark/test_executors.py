@@ -144,6 +144,40 @@ def test_jobs_transport_one_job_per_trial(spark: SparkEnv) -> None:
     assert wait_no_active_jobs(spark) == []
 
 
+@pytest.mark.spark_kind("local", "standalone")
+@pytest.mark.parametrize("transport", ["socket", "jobs"])
+def test_a_large_objective_reaches_the_executors_as_one_broadcast(
+    spark: SparkEnv, transport: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An objective that captured 3.2 MB of data is broadcast once per run, not once per slot
+    job or trial job (Spark broadcasts any pickled command over 1 MiB, so each job would make
+    its own copy), and the broadcast is destroyed when the run ends."""
+    from pyspark import SparkContext
+
+    data = np.arange(400_000, dtype=float)  # 3.2 MB, captured by value
+    large: list = []  # the broadcasts of 1 MiB or more made during the run
+    real_broadcast = SparkContext.broadcast
+
+    def counting_broadcast(self, value):  # the real broadcast, counted
+        made = real_broadcast(self, value)
+        if len(value) >= 1 << 20:
+            large.append(made)
+        return made
+
+    monkeypatch.setattr(SparkContext, "broadcast", counting_broadcast)
+
+    def objective(x: float) -> float:
+        return float(data[-1]) + x
+
+    trials = SparkTrials(parallelism=4, spark_session=spark.session, transport=transport)
+    fmin(objective, hp.uniform("x", 0, 1), algo=rand.suggest, max_evals=8, trials=trials, show_progressbar=False)
+    assert trials.count_successful_trials() == 8
+    assert all(r["loss"] == pytest.approx(399_999 + v) for r, v in zip(trials.results, trials.vals["x"]))
+    assert len(large) == 1, f"{len(large)} broadcasts of 1 MiB or more for one run"
+    assert not large[0]._jbroadcast.isValid()  # destroyed when the run closed
+    assert wait_no_active_jobs(spark) == []
+
+
 @pytest.mark.spark_kind("standalone")  # task resource profiles need a cluster manager
 def test_resource_profile_on_a_cluster(spark: SparkEnv) -> None:
     """Stage-level scheduling (task resource profile) for the trial tasks; standalone cluster."""
