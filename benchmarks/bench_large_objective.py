@@ -33,6 +33,7 @@ from _meta import REPO, report  # benchmarks/_meta.py
 CHILD = r"""
 import datetime as dt, json, os, resource, sys, time
 tree, engine, P, MB = {tree!r}, {engine!r}, {parallelism}, {mb}
+sys.path.insert(0, tree)  # before the current directory, which "python -c" puts first
 os.environ["PYSPARK_PYTHON"] = sys.executable
 import numpy as np
 from pyspark.sql import SparkSession
