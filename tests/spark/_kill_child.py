@@ -3,8 +3,8 @@
 Usage: python -m tests.spark._kill_child MODE TRIAL_FILE EVAL_LOG MAX_EVALS RUN
 
 Every evaluation appends ``RUN x`` (this start's number and the point) to EVAL_LOG (one line,
-O_APPEND) before it sleeps, so the test can tell which start of the run evaluated which point. The same command
-resumes the run from TRIAL_FILE; it prints DONE when fmin returns.
+O_APPEND) before it sleeps, so the test can tell which start of the run evaluated which point.
+The same command resumes the run from TRIAL_FILE; it prints DONE when fmin returns.
 """
 
 from __future__ import annotations
