@@ -154,13 +154,19 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def share(mean_start: float, end: float, trials_per_slot: int = 10) -> float:
+    """The share of slot-time in trials of a call of ``trials_per_slot`` 1-s trials per slot whose
+    slots start at ``mean_start`` on average and whose jobs take ``end`` to end."""
+    return trials_per_slot / (trials_per_slot + mean_start + end)
+
+
 def first_call_bound(what: str, cpu: float, end: float, p: int, cores: int, trials_per_slot: int = 10) -> str:
     """The best share a first call could reach here, from Spark's own costs: every new Python
     worker needs ``cpu`` seconds of CPU before it runs anything, so with ``cores`` cores the k-th
     of ``p`` workers is ready at k * cpu / cores at the earliest (mean cpu * (p + 1) / (2 * cores));
     and ``p`` tasks ending at once take ``end`` (the spark-workers row's measure)."""
     mean_start = cpu * (p + 1) / (2 * cores)
-    bound = trials_per_slot / (trials_per_slot + mean_start + end)
+    bound = share(mean_start, end, trials_per_slot)
     return (
         f"{what}: {cpu:.2f} s of CPU per new Python worker (median), {cores} cores -> mean slot start >= "
         f"{mean_start:.2f} s; {p} tasks ending at once take {end:.2f} s -> a first call of {trials_per_slot} "
@@ -190,7 +196,7 @@ def main() -> None:
         end = s["last_to_return_s"]
         text += "\n\n" + first_call_bound("Spark alone", s["worker_cpu_s"], end, s["parallelism"], cores)
         # Measured, not modelled: Spark's own tasks (all submitted at once) started at this mean.
-        at_spark = 10 / (10 + s["mean_task_start_s"] + end)
+        at_spark = share(s["mean_task_start_s"], end)
         text += (
             f"\nSpark alone, measured: its {s['parallelism']} empty tasks started at a mean of "
             f"{s['mean_task_start_s']:.2f} s (first {s['first_trial_s']:.2f} s, last {s['last_task_start_s']:.2f} s); "
